@@ -1,0 +1,116 @@
+"""Troubleshoot Plannr CRM automation executions from Jupyter.
+
+HTTP client -> raw JSON -> polars frames -> altair charts -> ipywidgets -> notebooks. Names are
+loaded on first use, so ``import plannr_nb`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._charts import gantt, save_chart, status_chart, step_stats, step_stats_chart
+    from ._client import AsyncPlannrClient, FetchResult, PlannrClient
+    from ._demo import load_demo_executions
+    from ._errors import (
+        ApiError,
+        AuthenticationError,
+        InvalidUUIDError,
+        NotFoundError,
+        PermissionDeniedError,
+        PlannrError,
+        RateLimitError,
+        RequestTimeoutError,
+        ResponseFormatError,
+        ServerError,
+        TransportError,
+        ValidationError,
+    )
+    from ._frames import accounts_frame, executions_frame, parse_info, steps_frame
+    from ._redact import redact
+    from ._report import render_report
+    from ._uuids import normalize_uuid, parse_uuid_text
+    from ._widgets import ExecutionExplorer
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "ApiError": "_errors",
+    "AsyncPlannrClient": "_client",
+    "AuthenticationError": "_errors",
+    "ExecutionExplorer": "_widgets",
+    "FetchResult": "_client",
+    "InvalidUUIDError": "_errors",
+    "NotFoundError": "_errors",
+    "PermissionDeniedError": "_errors",
+    "PlannrClient": "_client",
+    "PlannrError": "_errors",
+    "RateLimitError": "_errors",
+    "RequestTimeoutError": "_errors",
+    "ResponseFormatError": "_errors",
+    "ServerError": "_errors",
+    "TransportError": "_errors",
+    "ValidationError": "_errors",
+    "accounts_frame": "_frames",
+    "executions_frame": "_frames",
+    "gantt": "_charts",
+    "load_demo_executions": "_demo",
+    "normalize_uuid": "_uuids",
+    "parse_info": "_frames",
+    "parse_uuid_text": "_uuids",
+    "redact": "_redact",
+    "render_report": "_report",
+    "save_chart": "_charts",
+    "status_chart": "_charts",
+    "step_stats": "_charts",
+    "step_stats_chart": "_charts",
+    "steps_frame": "_frames",
+}
+
+__all__ = [
+    "ApiError",
+    "AsyncPlannrClient",
+    "AuthenticationError",
+    "ExecutionExplorer",
+    "FetchResult",
+    "InvalidUUIDError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PlannrClient",
+    "PlannrError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseFormatError",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "accounts_frame",
+    "executions_frame",
+    "gantt",
+    "load_demo_executions",
+    "normalize_uuid",
+    "parse_info",
+    "parse_uuid_text",
+    "redact",
+    "render_report",
+    "save_chart",
+    "status_chart",
+    "step_stats",
+    "step_stats_chart",
+    "steps_frame",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module 'plannr_nb' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,29 @@
+"""Named defaults, in one place."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DEFAULT_BASE_URL: Final = "https://api.plannrcrm.com"
+TOKEN_ENV_VARS: Final = ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN")
+ACCOUNT_ENV_VAR: Final = "PLANNR_ACCOUNT_UUID"
+ACCOUNT_HEADER: Final = "X-PLANNR-ACCOUNT-UUID"
+
+DEFAULT_TIMEOUT: Final = 30.0
+DEFAULT_MAX_RETRIES: Final = 4
+#: Plannr documents 500 requests a minute per user.
+DEFAULT_RATE_LIMIT: Final = 500
+#: UUIDs per list request in a batch fetch: 100 x 36 characters keeps URLs near 4 KB.
+BATCH_CHUNK_SIZE: Final = 100
+#: Requests in flight at once during a batch fetch.
+BATCH_CONCURRENCY: Final = 8
+#: The documented maximum page size.
+MAX_PER_PAGE: Final = 500
+
+#: Zone assumed for timestamps that carry no offset (Plannr is a UK product).
+NAIVE_TIMESTAMP_ZONE: Final = "Europe/London"
+
+#: Execution statuses that will not change any more.
+FINISHED_STATUSES: Final = frozenset({"completed", "failed", "cancelled", "canceled", "skipped"})
+#: Step statuses that count as failures on their own (info may add more).
+FAILED_STATUSES: Final = frozenset({"failed", "error", "errored"})

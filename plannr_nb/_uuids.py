@@ -1,0 +1,69 @@
+"""UUID validation and normalisation: nothing reaches a URL unvalidated."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ._errors import InvalidUUIDError
+
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+_STRIP = " \t\r\n\"'`{}<>()[]"
+# Loose finder for free text (app URLs, pasted lists): a UUID not glued to other hex.
+_FIND = re.compile(
+    r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])"
+)
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def normalize_uuid(value: object) -> str:
+    """Return ``value`` as a canonical lower-case UUID, or raise :class:`InvalidUUIDError`.
+
+    Surrounding white space, quotes, braces, a ``urn:uuid:`` prefix and upper case are accepted;
+    32 hexadecimal digits without hyphens are too.
+    """
+    if not isinstance(value, str):
+        raise InvalidUUIDError.from_value(value)
+    text = value.strip().strip(_STRIP).strip()
+    if text[:9].lower() == "urn:uuid:":
+        text = text[9:].strip(_STRIP)
+    text = text.lower()
+    if _CANONICAL.fullmatch(text):
+        return text
+    if _HEX32.fullmatch(text):
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    raise InvalidUUIDError.from_value(value)
+
+
+@dataclass(frozen=True, slots=True)
+class UUIDEntry:
+    """One entry of pasted text: what was typed, and its UUID or the reason it is not one."""
+
+    text: str
+    uuid: str | None
+    error: InvalidUUIDError | None
+
+
+def parse_uuid_text(text: str) -> list[UUIDEntry]:
+    """Split pasted text (lines, commas, spaces, app URLs) into entries, each checked.
+
+    An entry that contains a UUID somewhere (a Plannr app URL, ``{...}``) yields it; any other
+    entry yields an :class:`InvalidUUIDError`. Order is kept; duplicates are kept too.
+    """
+    entries: list[UUIDEntry] = []
+    for raw in _SPLIT.split(text):
+        piece = raw.strip()
+        if not piece:
+            continue
+        try:
+            entries.append(UUIDEntry(piece, normalize_uuid(piece), None))
+            continue
+        except InvalidUUIDError as exc:
+            error = exc
+        found = _FIND.findall(piece)
+        if len(found) == 1:
+            entries.append(UUIDEntry(piece, found[0].lower(), None))
+        else:
+            entries.append(UUIDEntry(piece, None, error))
+    return entries
