@@ -1,0 +1,823 @@
+"""Execution responses to polars frames.
+
+One fast path for every input: each execution becomes one line of JSON, pyarrow reads the lines
+with an explicit, projected schema (no inference, unknown fields skipped) and polars derives the
+frames. Timestamps are read as text and parsed in polars with one strict ISO-8601 format; the few
+values that do not fit it (no offset, date only) are parsed one by one in Python, so nothing is
+silently lost. Input that pyarrow rejects is checked and repaired in Python, which either yields
+the same lines in canonical form or raises :class:`ResponseFormatError` saying what and where.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple, TypeAlias
+from zoneinfo import ZoneInfo
+
+import orjson
+import polars as pl
+import pyarrow as pa
+import pyarrow.json as pa_json
+
+from ._config import FAILED_STATUSES, NAIVE_TIMESTAMP_ZONE
+from ._errors import ResponseFormatError
+
+__all__ = [
+    "ACCOUNT_SCHEMA",
+    "EXECUTION_SCHEMA",
+    "STEP_SCHEMA",
+    "Frames",
+    "Payloads",
+    "accounts_frame",
+    "build_frames",
+    "executions_frame",
+    "parse_info",
+    "steps_frame",
+]
+
+Payload: TypeAlias = Mapping[str, Any] | str | bytes | bytearray | memoryview
+Payloads: TypeAlias = Payload | Iterable[Payload]
+
+UTC_DT = pl.Datetime("us", "UTC")
+
+STEP_SCHEMA: dict[str, pl.DataType] = {
+    "execution_uuid": pl.String(),
+    "execution_name": pl.String(),
+    "execution_status": pl.String(),
+    "execution_created_at": UTC_DT,
+    "execution_updated_at": UTC_DT,
+    "position": pl.Int64(),
+    "step_uuid": pl.String(),
+    "name": pl.String(),
+    "status": pl.String(),
+    "info": pl.String(),
+    "errors": pl.List(pl.String()),
+    "failed": pl.Boolean(),
+    "created_at": UTC_DT,
+    "updated_at": UTC_DT,
+    "executed_at": UTC_DT,
+    "previous_at": UTC_DT,
+    "gap": pl.Duration("us"),
+}
+
+EXECUTION_SCHEMA: dict[str, pl.DataType] = {
+    "execution_uuid": pl.String(),
+    "name": pl.String(),
+    "status": pl.String(),
+    "triggered_by": pl.String(),
+    "created_at": UTC_DT,
+    "updated_at": UTC_DT,
+    "step_count": pl.Int64(),
+    "executed_step_count": pl.Int64(),
+    "failed_step_count": pl.Int64(),
+    "first_executed_at": UTC_DT,
+    "last_executed_at": UTC_DT,
+    "span": pl.Duration("us"),
+    "first_failed_step": pl.String(),
+    "errors": pl.List(pl.String()),
+    "next_step_name": pl.String(),
+    "previous_step_name": pl.String(),
+    "account_uuid": pl.String(),
+    "account_name": pl.String(),
+}
+
+_ACCOUNT_TEXT = ("uuid", "name", "first_name", "last_name", "email", "type", "role")
+_ACCOUNT_DATETIMES = (
+    "created_at",
+    "updated_at",
+    "terms_of_business_at",
+    "client_agreement_at",
+    "last_interaction_at",
+)
+_ACCOUNT_DATES = (
+    "first_contact_date",
+    "next_review_date",
+    "previous_review_date",
+    "anniversary_review_date",
+    "inactive_at",
+)
+_ACCOUNT_RELATIONS = (
+    "firm",
+    "primary_phone_number",
+    "primary_email",
+    "assigned_adviser",
+    "assigned_administrator",
+    "assigned_paraplanner",
+    "introduced_by",
+    "business_unit",
+    "groups",
+    "tags",
+    "owners",
+    "circles",
+    "joint_account_circle",
+)
+
+ACCOUNT_SCHEMA: dict[str, pl.DataType] = {
+    "account_uuid": pl.String(),
+    **{name: pl.String() for name in _ACCOUNT_TEXT[1:]},
+    **{name: UTC_DT for name in _ACCOUNT_DATETIMES},
+    **{name: pl.Date() for name in _ACCOUNT_DATES},
+    **{name: pl.String() for name in _ACCOUNT_RELATIONS},
+    "with_login": pl.Boolean(),
+    "has_joint_account": pl.Boolean(),
+    "can_be_deleted": pl.Boolean(),
+    "ownership_percentage": pl.Int64(),
+    "referral_code": pl.String(),
+    "photo_url": pl.String(),
+}
+
+# --- reading: payloads -> canonical JSON lines -> arrow ---------------------------------------
+
+_STEP_FIELDS = ("uuid", "created_at", "updated_at", "executed_at", "status", "info", "name")
+_STEP_TIMES = ("created_at", "updated_at", "executed_at")
+_EXEC_TEXT = ("uuid", "created_at", "updated_at", "status", "triggered_by", "name")
+_ARROW_STEP = pa.struct([(name, pa.string()) for name in _STEP_FIELDS])
+_ARROW_EXEC_FIELDS: list[tuple[str, pa.DataType]] = [
+    *((name, pa.string()) for name in _EXEC_TEXT),
+    ("steps", pa.list_(_ARROW_STEP)),
+    ("next_step", _ARROW_STEP),
+    ("previous_step", _ARROW_STEP),
+    (
+        "account",
+        pa.struct([(name, pa.string()) for name in ("uuid", "name", "first_name", "last_name")]),
+    ),
+]
+_ARROW_SCHEMA = pa.schema([*_ARROW_EXEC_FIELDS, ("data", pa.struct(_ARROW_EXEC_FIELDS))])
+_PARSE = pa_json.ParseOptions(explicit_schema=_ARROW_SCHEMA, unexpected_field_behavior="ignore")
+_PARSE_MULTILINE = pa_json.ParseOptions(
+    explicit_schema=_ARROW_SCHEMA, unexpected_field_behavior="ignore", newlines_in_values=True
+)
+_READ = pa_json.ReadOptions(block_size=1 << 24, use_threads=True)
+
+
+def _iter_payloads(payloads: Payloads) -> Iterator[Payload]:
+    if isinstance(payloads, Mapping | str | bytes | bytearray | memoryview):
+        yield payloads
+        return
+    try:
+        iterator = iter(payloads)
+    except TypeError:
+        msg = (
+            f"payloads must be an execution (a dict or a JSON body) or an iterable of them, "
+            f"not {type(payloads).__name__}"
+        )
+        raise ResponseFormatError(msg, where="payloads") from None
+    yield from iterator
+
+
+def _to_lines(payloads: Payloads) -> tuple[list[bytes], bool]:
+    """Each payload as one JSON text; whether any spans several lines."""
+    lines: list[bytes] = []
+    multiline = False
+    for index, payload in enumerate(_iter_payloads(payloads)):
+        if isinstance(payload, bytes):
+            body = payload
+        elif isinstance(payload, str):
+            body = payload.encode()
+        elif isinstance(payload, bytearray | memoryview):
+            body = bytes(payload)
+        elif isinstance(payload, Mapping):
+            try:
+                body = orjson.dumps(payload, default=str)
+            except TypeError as exc:
+                msg = f"payloads[{index}] cannot be read as JSON: {exc}"
+                raise ResponseFormatError(msg, where=f"payloads[{index}]") from None
+        else:
+            msg = (
+                f"payloads[{index}] is {_kind(payload)}; expected an execution "
+                "object (dict) or a JSON response body (str or bytes)"
+            )
+            raise ResponseFormatError(msg, where=f"payloads[{index}]")
+        body = body.strip()
+        if not body.startswith(b"{"):
+            # Not an object: let the checker say what it is, precisely.
+            return _repair(_iter_payloads(payloads)), False
+        if b"\n" in body or b"\r" in body:
+            multiline = True
+        lines.append(body)
+    return lines, multiline
+
+
+def _read_table(lines: list[bytes], multiline: bool) -> pa.Table:
+    data = b"\n".join(lines)
+    options = _PARSE_MULTILINE if multiline else _PARSE
+    return pa_json.read_json(io.BytesIO(data), read_options=_READ, parse_options=options)
+
+
+def _load_table(payloads: Payloads) -> pa.Table:
+    if isinstance(payloads, Iterator):
+        payloads = list(payloads)  # read twice when repair is needed
+    lines, multiline = _to_lines(payloads)
+    if not lines:
+        return _ARROW_SCHEMA.empty_table()
+    try:
+        table = _read_table(lines, multiline)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        table = None
+    if table is not None and _table_is_sound(table):
+        return table
+    return _read_table(_repair(_iter_payloads(payloads)), False)
+
+
+def _table_is_sound(table: pa.Table) -> bool:
+    """Every row has a uuid, directly or under ``data``."""
+    frame = pl.from_arrow(table.select(["uuid", "data"]))
+    assert isinstance(frame, pl.DataFrame)
+    missing = frame.select(
+        (pl.col("uuid").is_null() & pl.col("data").struct.field("uuid").is_null()).any()
+    ).item()
+    return not bool(missing)
+
+
+# --- repair: precise checks for input pyarrow rejected -------------------------------------
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    name = type(value).__name__
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _decode(payload: Payload, where: str) -> Any:
+    if isinstance(payload, Mapping):
+        return payload
+    if isinstance(payload, memoryview | bytearray):
+        payload = bytes(payload)
+    if not isinstance(payload, str | bytes):
+        msg = (
+            f"{where} is {_kind(payload)}; expected an execution object (dict) or a JSON "
+            "response body (str or bytes)"
+        )
+        raise ResponseFormatError(msg, where=where)
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        text = payload[:60] if isinstance(payload, str) else payload[:60].decode("utf-8", "replace")
+        msg = f"{where} is not valid JSON ({exc}); it starts with {text!r}"
+        raise ResponseFormatError(msg, where=where) from None
+
+
+def _text(value: Any, where: str, *, lenient: bool = False) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if lenient:
+        return orjson.dumps(value).decode()
+    msg = f"{where} is {_kind(value)}; expected text"
+    raise ResponseFormatError(msg, where=where)
+
+
+def _clean_step(step: Any, where: str) -> dict[str, str | None]:
+    if not isinstance(step, dict):
+        msg = f"{where} is {_kind(step)}; expected a step object"
+        raise ResponseFormatError(msg, where=where)
+    return {
+        name: _text(step.get(name), f"{where}.{name}", lenient=name == "info")
+        for name in _STEP_FIELDS
+    }
+
+
+def _clean_execution(obj: Any, where: str) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        msg = f"{where} is {_kind(obj)}; expected an execution object"
+        raise ResponseFormatError(msg, where=where)
+    uuid = obj.get("uuid")
+    if uuid is None or uuid == "":
+        msg = f"{where} has no 'uuid': it is not an automation execution (keys: {sorted(obj)[:8]})"
+        raise ResponseFormatError(msg, where=where)
+    clean: dict[str, Any] = {name: _text(obj.get(name), f"{where}.{name}") for name in _EXEC_TEXT}
+    steps = obj.get("steps")
+    if steps is None:
+        steps = []
+    if not isinstance(steps, list):
+        msg = f"{where}.steps is {_kind(steps)}; expected a list of steps"
+        raise ResponseFormatError(msg, where=f"{where}.steps")
+    clean["steps"] = [_clean_step(step, f"{where}.steps[{i}]") for i, step in enumerate(steps)]
+    for name in ("next_step", "previous_step"):
+        value = obj.get(name)
+        clean[name] = None if value in (None, [], {}) else _clean_step(value, f"{where}.{name}")
+    account = obj.get("account")
+    if account in (None, [], {}):
+        clean["account"] = None
+    elif isinstance(account, dict):
+        clean["account"] = {
+            key: _text(account.get(key), f"{where}.account.{key}", lenient=True)
+            for key in ("uuid", "name", "first_name", "last_name")
+        }
+    else:
+        msg = f"{where}.account is {_kind(account)}; expected an account object"
+        raise ResponseFormatError(msg, where=f"{where}.account")
+    return clean
+
+
+def _unwrap(obj: Any, where: str) -> list[tuple[Any, str]]:
+    """The executions in a decoded body: bare, ``{"data": {...}}`` or ``{"data": [...]}``."""
+    if isinstance(obj, dict) and "uuid" not in obj and "data" in obj:
+        data = obj["data"]
+        if isinstance(data, list):
+            return [(item, f"{where}.data[{i}]") for i, item in enumerate(data)]
+        return [(data, f"{where}.data")]
+    return [(obj, where)]
+
+
+def _decoded_executions(payloads: Iterable[Payload]) -> Iterator[tuple[Any, str]]:
+    for index, payload in enumerate(payloads):
+        where = f"payloads[{index}]"
+        yield from _unwrap(_decode(payload, where), where)
+
+
+def _repair(payloads: Iterable[Payload]) -> list[bytes]:
+    return [
+        orjson.dumps(_clean_execution(obj, where)) for obj, where in _decoded_executions(payloads)
+    ]
+
+
+# --- timestamps -----------------------------------------------------------------------------
+
+_ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%#z"
+_NAIVE_ZONE = ZoneInfo(NAIVE_TIMESTAMP_ZONE)
+
+
+def _parse_timestamp(text: str) -> datetime:
+    """Any ISO-8601 form; no offset means UK local time; a date alone means its midnight."""
+    value = datetime.fromisoformat(text.strip())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_NAIVE_ZONE)
+    return value.astimezone(UTC)
+
+
+def _timestamps(column: str) -> pl.Expr:
+    """Parse a text column to UTC; every non-null text must parse, or the caller is told."""
+    return (
+        pl.col(column)
+        .str.to_datetime(_ISO_FORMAT, time_zone="UTC", strict=False, time_unit="us")
+        .alias(column)
+    )
+
+
+def _finish_timestamps(
+    frame: pl.DataFrame, columns: Iterable[str], what: str, key: str
+) -> pl.DataFrame:
+    """Parse ``columns`` (text) to UTC datetimes, strict about anything unparseable."""
+    columns = list(columns)
+    raw = frame.select(key, *columns)
+    frame = frame.with_columns(_timestamps(name) for name in columns)
+    for name in columns:
+        failed = raw[name].filter(frame[name].is_null() & raw[name].is_not_null())
+        if failed.len() == 0:
+            continue
+        mapping: dict[str, datetime] = {}
+        for text in failed.unique().to_list():
+            try:
+                mapping[text] = _parse_timestamp(text)
+            except ValueError:
+                owner = raw.filter(pl.col(name) == text)[key][0]
+                msg = (
+                    f"{what} {owner}: {name} has {text!r}, which is not an ISO-8601 "
+                    "timestamp such as '2026-06-08T16:08:03+01:00'"
+                )
+                raise ResponseFormatError(msg, where=f"{what}.{name}") from None
+        fixed = raw[name].replace_strict(mapping, default=None, return_dtype=UTC_DT)
+        frame = frame.with_columns(pl.coalesce(pl.col(name), fixed).alias(name))
+    return frame
+
+
+# --- parse_info -----------------------------------------------------------------------------
+
+_ERROR_PAIR = re.compile(
+    r"""["']?\b(?:errors?|message)\b["']?\s*:\s*"((?:[^"\\]|\\.)*)\"""", re.IGNORECASE
+)
+_ERROR_WORDS = re.compile(
+    r"\b(error|errors|fail|failed|failure|invalid|not found|required|timed? ?out|timeout|"
+    r"exception|unable|denied|refused|missing|rejected|could not|cannot|can't|unauthori[sz]ed|"
+    r"forbidden|bounced|undeliverable)\b",
+    re.IGNORECASE,
+)
+
+
+def _collect(value: Any, out: list[str]) -> None:
+    if value is None:
+        return
+    if isinstance(value, str):
+        text = value.strip()
+        if text:
+            out.append(text)
+    elif isinstance(value, list):
+        for item in value:
+            _collect(item, out)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect(item, out)
+    elif not isinstance(value, bool):
+        out.append(str(value))
+
+
+def _from_json(value: Any, out: list[str], depth: int = 0) -> None:
+    if depth > 8:
+        return
+    if isinstance(value, str):
+        out.extend(parse_info(value) if depth < 3 else [])
+    elif isinstance(value, list):
+        for item in value:
+            _from_json(item, out, depth + 1)
+    elif isinstance(value, dict):
+        found = False
+        for key in ("errors", "error", "exception"):
+            if key in value and value[key] not in (None, "", [], {}):
+                _collect(value[key], out)
+                found = True
+        if not found and value.get("message") not in (None, ""):
+            _collect(value["message"], out)
+
+
+def parse_info(info: str | None) -> list[str]:
+    r"""Return the error messages carried by a step's ``info`` text.
+
+    Reads proper JSON (``[{"errors": "..."}]``, ``{"errors": {"field": ["..."]}}``,
+    ``{"message": "..."}``), the documented not-quite-JSON form
+    ``"[{errors : \"the account_uuid field is required\" }]"`` (with its extra quotes), and
+    plain text that reads like an error ("Template not found"). Returns ``[]`` for null, empty or
+    informational text ("Email queued"). Never raises.
+
+    Parameters
+    ----------
+    info:
+        The step's ``info`` value as the API gave it.
+
+    """
+    try:
+        return _parse_info(info)
+    except Exception:  # the contract: never raise, whatever the text
+        return [info.strip()] if isinstance(info, str) and _ERROR_WORDS.search(info) else []
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def _parse_info(info: str | None) -> list[str]:
+    if not isinstance(info, str):
+        return []
+    text = info.strip()
+    if not text:
+        return []
+    out: list[str] = []
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        decoded = None
+    else:
+        if isinstance(decoded, str):
+            # A JSON string that wraps the real text (the documented example).
+            return parse_info(decoded) if decoded.strip() != text else []
+        _from_json(decoded, out)
+        return _dedupe(out)
+    pairs = [bytes(m, "utf-8").decode("unicode_escape") for m in _ERROR_PAIR.findall(text)]
+    if pairs:
+        return _dedupe(pair.strip() for pair in pairs)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        return parse_info(text[1:-1])
+    if _ERROR_WORDS.search(text):
+        return [text]
+    return []
+
+
+def _errors_column(info: pl.Series) -> pl.Series:
+    """``parse_info`` over a column, once per distinct text."""
+    uniques = info.drop_nulls().unique()
+    lookup = pl.DataFrame(
+        {
+            "info": uniques,
+            "errors": pl.Series(
+                [parse_info(v) for v in uniques.to_list()], dtype=pl.List(pl.String)
+            ),
+        },
+        schema={"info": pl.String, "errors": pl.List(pl.String)},
+    )
+    joined = pl.DataFrame({"info": info}).join(lookup, on="info", how="left", maintain_order="left")
+    return joined["errors"].fill_null(pl.lit([], dtype=pl.List(pl.String)))
+
+
+# --- frames ---------------------------------------------------------------------------------
+
+
+class Frames(NamedTuple):
+    """The three frames of one set of payloads."""
+
+    executions: pl.DataFrame
+    steps: pl.DataFrame
+    accounts: pl.DataFrame
+
+
+def _executions_table(payloads: Payloads) -> pl.DataFrame:
+    table = _load_table(payloads)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if frame.height and frame["data"].null_count() < frame.height:
+        wrapped = pl.col("data").is_not_null()
+        frame = frame.with_columns(
+            pl.when(wrapped).then(pl.col("data").struct.field(name)).otherwise(pl.col(name))
+            for name, _ in _ARROW_EXEC_FIELDS
+        )
+    frame = frame.drop("data").unique(subset="uuid", keep="last", maintain_order=True)
+    return _finish_timestamps(frame, ("created_at", "updated_at"), "execution", "uuid")
+
+
+def _steps_from(table: pl.DataFrame) -> pl.DataFrame:
+    exploded = (
+        table.select(
+            execution_uuid=pl.col("uuid"),
+            execution_name=pl.col("name"),
+            execution_status=pl.col("status"),
+            execution_created_at=pl.col("created_at"),
+            execution_updated_at=pl.col("updated_at"),
+            steps=pl.col("steps"),
+            position=pl.int_ranges(pl.col("steps").list.len(), dtype=pl.Int64),
+        )
+        .filter(pl.col("steps").list.len() > 0)
+        .explode("steps", "position")
+        .unnest("steps")
+        .rename({"uuid": "step_uuid"})
+    )
+    exploded = _finish_timestamps(exploded, _STEP_TIMES, "a step of execution", "execution_uuid")
+    errors = _errors_column(exploded["info"])
+    status = pl.col("status").str.to_lowercase()
+    return (
+        exploded.with_columns(
+            errors=errors,
+            failed=status.is_in(list(FAILED_STATUSES)).fill_null(False) | (errors.list.len() > 0),
+            previous_at=pl.when(pl.col("position") == 0)
+            .then(pl.col("execution_created_at"))
+            .otherwise(pl.col("executed_at").shift(1)),
+        )
+        .with_columns(gap=pl.col("executed_at") - pl.col("previous_at"))
+        .select([pl.col(name).cast(dtype) for name, dtype in STEP_SCHEMA.items()])
+    )
+
+
+def _executions_from(table: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
+    per_execution = steps.group_by("execution_uuid").agg(
+        executed_step_count=pl.col("executed_at").is_not_null().sum().cast(pl.Int64),
+        failed_step_count=pl.col("failed").sum().cast(pl.Int64),
+        first_executed_at=pl.col("executed_at").min(),
+        last_executed_at=pl.col("executed_at").max(),
+        first_failed_step=pl.col("name").filter(pl.col("failed")).first(),
+        errors=pl.col("errors")
+        .list.explode(keep_nulls=False, empty_as_null=False)
+        .drop_nulls()
+        .unique(maintain_order=True),
+    )
+    account_name = pl.coalesce(
+        pl.col("account").struct.field("name"),
+        pl.concat_str(
+            pl.col("account").struct.field("first_name"),
+            pl.col("account").struct.field("last_name"),
+            separator=" ",
+            ignore_nulls=True,
+        ).replace("", None),
+    )
+    frame = table.select(
+        execution_uuid=pl.col("uuid"),
+        name=pl.col("name"),
+        status=pl.col("status"),
+        triggered_by=pl.col("triggered_by"),
+        created_at=pl.col("created_at"),
+        updated_at=pl.col("updated_at"),
+        step_count=pl.col("steps").list.len().fill_null(0).cast(pl.Int64),
+        next_step_name=pl.col("next_step").struct.field("name"),
+        previous_step_name=pl.col("previous_step").struct.field("name"),
+        account_uuid=pl.col("account").struct.field("uuid"),
+        account_name=account_name,
+    ).join(per_execution, on="execution_uuid", how="left", maintain_order="left")
+    return frame.with_columns(
+        pl.col("executed_step_count", "failed_step_count").fill_null(0),
+        pl.col("errors").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        span=pl.col("last_executed_at") - pl.col("created_at"),
+    ).select([pl.col(name).cast(dtype) for name, dtype in EXECUTION_SCHEMA.items()])
+
+
+def steps_frame(payloads: Payloads) -> pl.DataFrame:
+    """One row per step of the given executions, in response order.
+
+    Parameters
+    ----------
+    payloads:
+        One execution or an iterable of them: decoded JSON objects (what
+        :class:`~plannr_nb.PlannrClient` returns) or raw response bodies (``str``/``bytes``),
+        bare or wrapped in ``{"data": ...}``.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns ``execution_uuid, execution_name, execution_status, execution_created_at,
+        execution_updated_at, position, step_uuid, name, status, info, errors, failed,
+        created_at, updated_at, executed_at, previous_at, gap``. ``previous_at`` is the previous
+        step's ``executed_at`` (the execution's ``created_at`` for position 0); ``gap`` is
+        ``executed_at - previous_at``: the time since the previous step, not a duration of the
+        step. ``failed`` is true when the status says so or ``info`` carries errors.
+
+    Raises
+    ------
+    ResponseFormatError
+        When a payload is not an execution, naming what was wrong and where.
+
+    """
+    return _steps_from(_executions_table(payloads))
+
+
+def executions_frame(payloads: Payloads) -> pl.DataFrame:
+    """One row per execution (the last copy wins when a UUID is given twice).
+
+    Parameters
+    ----------
+    payloads:
+        As for :func:`steps_frame`.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns ``execution_uuid, name, status, triggered_by, created_at, updated_at,
+        step_count, executed_step_count, failed_step_count, first_executed_at,
+        last_executed_at, span, first_failed_step, errors, next_step_name, previous_step_name,
+        account_uuid, account_name``. Timestamps are UTC; ``span`` runs from creation to the
+        last executed step.
+
+    Raises
+    ------
+    ResponseFormatError
+        When a payload is not an execution, naming what was wrong and where.
+
+    """
+    return build_frames(payloads, accounts=False).executions
+
+
+def build_frames(payloads: Payloads, *, accounts: bool = True) -> Frames:
+    """Executions, steps and (optionally) accounts frames from one reading of ``payloads``."""
+    if isinstance(payloads, Iterator):
+        payloads = list(payloads)
+    table = _executions_table(payloads)
+    steps = _steps_from(table)
+    executions = _executions_from(table, steps)
+    return Frames(
+        executions,
+        steps,
+        accounts_frame(payloads) if accounts else pl.DataFrame(schema=ACCOUNT_SCHEMA),
+    )
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"^App\\(?:Http\\)?(?:Resources|Models)\\\w+$")
+_READABLE_KEYS = ("name", "title", "label", "email", "number", "value", "address", "uuid")
+
+
+def _readable(value: Any) -> str | None:
+    """A relation field reduced to something a person can read."""
+    if value is None or value in ("", [], {}):
+        return None
+    if isinstance(value, str):
+        return None if _PLACEHOLDER.match(value.strip()) else value
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dict):
+        if value.get("full_name"):
+            return str(value["full_name"])
+        for key in _READABLE_KEYS:
+            if value.get(key) not in (None, ""):
+                return _readable(value[key])
+        return None
+    if isinstance(value, list):
+        parts = [part for part in (_readable(item) for item in value) if part]
+        return ", ".join(parts) or None
+    return str(value)
+
+
+def _as_bool(value: Any) -> bool | None:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"true", "1", "yes"}:
+            return True
+        if lowered in {"false", "0", "no", ""}:
+            return False
+    return None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_text(value: Any) -> str | None:
+    readable = _readable(value)
+    return readable
+
+
+def _as_datetime(value: Any, where: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        msg = f"{where} is {_kind(value)}; expected an ISO-8601 timestamp"
+        raise ResponseFormatError(msg, where=where)
+    if _PLACEHOLDER.match(value):
+        return None
+    try:
+        return _parse_timestamp(value)
+    except ValueError:
+        msg = f"{where} has {value!r}, which is not an ISO-8601 timestamp"
+        raise ResponseFormatError(msg, where=where) from None
+
+
+def _as_date(value: Any, where: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        msg = f"{where} is {_kind(value)}; expected a date"
+        raise ResponseFormatError(msg, where=where)
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        # The calendar date the API wrote, in the offset it wrote it in.
+        parsed = datetime.fromisoformat(text)
+        return parsed.date()
+    except ValueError:
+        msg = f"{where} has {value!r}, which is not a date"
+        raise ResponseFormatError(msg, where=where) from None
+
+
+def _account_row(account: dict[str, Any], where: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"account_uuid": _as_text(account.get("uuid"))}
+    for name in _ACCOUNT_TEXT[1:]:
+        row[name] = _as_text(account.get(name))
+    if row["name"] is None:
+        full = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
+        row["name"] = full or None
+    for name in _ACCOUNT_DATETIMES:
+        row[name] = _as_datetime(account.get(name), f"{where}.{name}")
+    for name in _ACCOUNT_DATES:
+        row[name] = _as_date(account.get(name), f"{where}.{name}")
+    for name in _ACCOUNT_RELATIONS:
+        row[name] = _readable(account.get(name))
+    row["with_login"] = _as_bool(account.get("with_login"))
+    row["has_joint_account"] = _as_bool(account.get("has_joint_account"))
+    row["can_be_deleted"] = _as_bool(account.get("can_be_deleted"))
+    row["ownership_percentage"] = _as_int(account.get("ownership_percentage"))
+    row["referral_code"] = _as_text(account.get("referral_code"))
+    row["photo_url"] = _as_text(account.get("photo_url"))
+    return row
+
+
+def accounts_frame(payloads: Payloads) -> pl.DataFrame:
+    r"""One row per distinct account among the executions (those fetched with the account).
+
+    Relation fields (``firm``, ``assigned_adviser``, ``tags``, ...) are reduced to a readable
+    value: an object's name (or uuid), a list's names joined with ", ". The API documentation's
+    placeholders such as ``App\Http\Resources\FirmResource`` are not data and become null.
+    Timestamps are UTC (a time without an offset is read as UK local time); ``*_date`` fields
+    and ``inactive_at`` are dates. The last copy of an account wins.
+
+    Parameters
+    ----------
+    payloads:
+        As for :func:`steps_frame`.
+
+    Raises
+    ------
+    ResponseFormatError
+        When a payload is not an execution, naming what was wrong and where.
+
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for obj, where in _decoded_executions(_iter_payloads(payloads)):
+        _clean_execution(obj, where)  # the same checks, and errors, as the other frames
+        account = obj.get("account")
+        if not isinstance(account, dict) or not account:
+            continue
+        row = _account_row(account, f"{where}.account")
+        if row["account_uuid"] is None:
+            continue
+        rows.pop(row["account_uuid"], None)
+        rows[row["account_uuid"]] = row
+    return pl.DataFrame(list(rows.values()), schema=ACCOUNT_SCHEMA)
