@@ -1,0 +1,204 @@
+"""The package as a whole: public names, docs, layering, dependencies, set-up commands."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+import plannr_nb
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "plannr_nb"
+
+# Data flows one way: a module may import our modules of its own layer or earlier ones.
+LAYERS: dict[str, int] = {
+    "_config": 0,
+    "_errors": 0,
+    "_uuids": 0,
+    "_demo": 1,
+    "_sim": 2,
+    "_ratelimit": 2,
+    "_cache": 2,
+    "_client": 2,
+    "_frames": 3,
+    "_redact": 3,
+    "_charts": 4,
+    "_render": 4,
+    "_widgets": 5,
+    "_session": 5,
+    "_report": 6,
+    "_cli": 7,
+}
+BASE_ONLY_NOTHING_OF_OURS = {"_config", "_errors"}
+
+
+def test_all_is_sorted_and_matches_what_the_package_exposes() -> None:
+    """__all__ is sorted, unique, and every name in it resolves; dir() shows them."""
+    names = plannr_nb.__all__
+    assert names == sorted(set(names))
+    assert set(names) == set(plannr_nb._EXPORTS)
+    for name in names:
+        assert getattr(plannr_nb, name) is not None, name
+    assert set(names) <= set(dir(plannr_nb))
+    public_modules = {
+        name
+        for name, value in vars(plannr_nb).items()
+        if not name.startswith("_") and not inspect.ismodule(value) and name != "annotations"
+    }
+    assert public_modules <= set(names)
+    with pytest.raises(AttributeError):
+        _ = plannr_nb.not_a_name  # type: ignore[attr-defined]
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    """Every exported function and class, and their public methods, are documented."""
+    missing = []
+    for name in plannr_nb.__all__:
+        value = getattr(plannr_nb, name)
+        if not (inspect.getdoc(value) or "").strip():
+            missing.append(name)
+        if inspect.isclass(value) and not issubclass(value, BaseException):
+            for attr, member in vars(value).items():
+                if attr.startswith("_") or not callable(member):
+                    continue
+                if not (inspect.getdoc(member) or "").strip():
+                    missing.append(f"{name}.{attr}")
+    assert not missing
+
+
+def test_error_tree() -> None:
+    """One tree under PlannrError, with the builtins users catch."""
+    p = plannr_nb
+    assert issubclass(p.InvalidUUIDError, p.PlannrError)
+    assert issubclass(p.InvalidUUIDError, ValueError)
+    assert issubclass(p.ResponseFormatError, p.PlannrError)
+    assert issubclass(p.ResponseFormatError, ValueError)
+    assert issubclass(p.TransportError, p.PlannrError)
+    assert issubclass(p.RequestTimeoutError, p.TransportError)
+    assert issubclass(p.RequestTimeoutError, TimeoutError)
+    for cls in (
+        p.AuthenticationError,
+        p.PermissionDeniedError,
+        p.NotFoundError,
+        p.ValidationError,
+        p.RateLimitError,
+        p.ServerError,
+    ):
+        assert issubclass(cls, p.ApiError)
+        assert issubclass(cls, p.PlannrError)
+
+
+def _our_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1 and node.module:
+                found.add(node.module.split(".")[0])
+            elif node.level == 1:
+                found.update(alias.name for alias in node.names)
+            elif node.module and node.module.startswith("plannr_nb"):
+                parts = node.module.split(".")
+                if len(parts) > 1:
+                    found.add(parts[1])
+                else:
+                    found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "plannr_nb" and len(parts) > 1:
+                    found.add(parts[1])
+    return found
+
+
+def test_layering_data_flows_one_way() -> None:
+    """client -> frames -> charts -> widgets -> reports: no module imports a later layer."""
+    problems = []
+    for path in sorted(PACKAGE.glob("_*.py")):
+        module = path.stem
+        if module == "__init__":
+            continue
+        assert module in LAYERS, f"{module} has no layer in tests/test_package.py"
+        for imported in _our_imports(path):
+            if imported not in LAYERS:
+                problems.append(f"{module} imports unknown {imported}")
+            elif module in BASE_ONLY_NOTHING_OF_OURS:
+                problems.append(f"{module} must import nothing of ours, imports {imported}")
+            elif LAYERS[imported] > LAYERS[module]:
+                problems.append(f"{module} (layer {LAYERS[module]}) imports {imported}")
+    assert not problems
+
+
+def test_no_pandas_and_lazy_imports_at_runtime() -> None:
+    """`import plannr_nb` loads nothing heavy; frames and charts never import pandas."""
+    code = (
+        "import sys, plannr_nb\n"
+        "heavy = {'polars', 'altair', 'httpx', 'pyarrow', 'ipywidgets', 'pandas'}\n"
+        "assert not heavy & set(sys.modules), heavy & set(sys.modules)\n"
+        "from plannr_nb import steps_frame, executions_frame, load_demo_executions, gantt\n"
+        "p = load_demo_executions()\n"
+        "gantt(steps_frame(p[:3])).to_dict()\n"
+        "executions_frame(p)\n"
+        "assert 'pandas' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def _requirement_name(spec: str) -> tuple[str, str]:
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", spec)
+    assert match, spec
+    return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject_both_ways() -> None:
+    """environment.yml lists exactly pyproject's runtime and test dependencies, same bounds."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = dict(
+        _requirement_name(spec)
+        for spec in [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    )
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "conda-forge" in env["channels"]
+    conda = dict(
+        _requirement_name(item)
+        for item in env["dependencies"]
+        if isinstance(item, str) and not item.startswith(("python", "pip"))
+    )
+    assert conda == wanted
+    assert f">={project['requires-python'].lstrip('>=')}" in " ".join(
+        item for item in env["dependencies"] if isinstance(item, str)
+    )
+
+
+def test_no_pandas_in_runtime_dependencies() -> None:
+    """pandas and numpy stay out of the runtime dependencies."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {_requirement_name(spec)[0] for spec in project["dependencies"]}
+    assert not names & {"pandas", "numpy"}
+
+
+def test_readme_starts_with_the_two_commands_ci_runs() -> None:
+    """The README's first screen has exactly two set-up commands; CI runs the second."""
+    readme = (ROOT / "README.md").read_text()
+    first_screen = readme.split("\n## ", 1)[0]
+    blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", first_screen, re.S)
+    commands = [line for block in blocks for line in block.splitlines() if line.strip()]
+    assert commands == ["make lab", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", ci, re.M)
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lab:", makefile, re.M)
+    assert re.search(r"^test:", makefile, re.M)
