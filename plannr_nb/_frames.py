@@ -395,7 +395,8 @@ def _finish_timestamps(
 # --- parse_info -----------------------------------------------------------------------------
 
 _ERROR_PAIR = re.compile(
-    r"""["']?\b(?:errors?|message)\b["']?\s*:\s*"((?:[^"\\]|\\.)*)\"""", re.IGNORECASE
+    r"""\\?["']?\b(?:errors?|message)\b\\?["']?\s*:\s*\\?"((?:[^"\\]|\\[^"])*?)\\?\"""",
+    re.IGNORECASE,
 )
 _ERROR_WORDS = re.compile(
     r"\b(error|errors|fail|failed|failure|invalid|not found|required|timed? ?out|timeout|"

@@ -238,6 +238,8 @@ def test_input_is_not_mutated() -> None:
         ("[]", []),
         ("null", []),
         ('"[{errors : "a" }, {errors : "b"}]"', ["a", "b"]),
+        ('[{errors : \\"escaped quotes\\" }]', ["escaped quotes"]),
+        ('"[{errors : \\"escaped and wrapped\\" }]"', ["escaped and wrapped"]),
         ('[{"errors": "dup"}, {"errors": "dup"}]', ["dup"]),
     ],
 )
