@@ -1,0 +1,181 @@
+"""The story of an execution in words: what ran, what failed, where it waited, what to check."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from ._config import FINISHED_STATUSES
+
+__all__ = ["explain", "human_duration", "next_checks"]
+
+# Known error texts -> what a support person should check next. Order matters: first match wins.
+_ADVICE: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"account_uuid.*required|account.*(missing|not found)", re.I),
+        "The step ran without a client account: check that the client record has an account "
+        "linked, and that the blueprint's trigger fires after the account is created.",
+    ),
+    (
+        re.compile(r"e-?mail.*(invalid|valid e-?mail|bounced|undeliverable)", re.I),
+        "Check the client's e-mail address on their record, then re-run the step.",
+    ),
+    (
+        re.compile(r"phone|mobile|sms.*(invalid|number)", re.I),
+        "Check the client's mobile number (UK format) on their record.",
+    ),
+    (
+        re.compile(r"template.*(not found|missing|deleted)|not found.*template", re.I),
+        "A template the step uses is missing or renamed: check the blueprint's step settings.",
+    ),
+    (
+        re.compile(r"timed? ?out|timeout|temporar|unavailable|try again|rate limit", re.I),
+        "A provider was slow or unavailable: usually transient. Re-run the step; if it keeps "
+        "failing, check the provider's status.",
+    ),
+    (
+        re.compile(r"unauthori[sz]ed|unauthenticated|forbidden|permission|denied|token", re.I),
+        "An integration's credentials were refused: reconnect the integration in Plannr.",
+    ),
+    (
+        re.compile(r"required|must be|invalid|validation", re.I),
+        "A field the step needs is missing or invalid on the client record: fill it in and "
+        "re-run the step.",
+    ),
+]
+_GENERIC = "Open the step in Plannr and check its configuration and the client's record."
+STALL_AFTER = timedelta(days=2)
+
+
+def human_duration(value: timedelta | None) -> str:
+    """A duration in words a person reads at a glance: ``2 d 3 h``, ``4 min 12 s``, ``850 ms``."""
+    if value is None:
+        return "unknown"
+    sign = "-" if value < timedelta(0) else ""
+    total = abs(value)
+    seconds = total.total_seconds()
+    if seconds < 1:
+        return f"{sign}{round(seconds * 1000)} ms"
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
+    if hours:
+        return f"{sign}{hours} h {minutes} min" if minutes else f"{sign}{hours} h"
+    if minutes:
+        return f"{sign}{minutes} min {secs} s" if secs else f"{sign}{minutes} min"
+    return f"{sign}{secs} s"
+
+
+def next_checks(errors: list[str]) -> list[str]:
+    """What to check next for these error messages, most specific advice first, no repeats."""
+    advice: list[str] = []
+    for error in errors:
+        for pattern, text in _ADVICE:
+            if pattern.search(error):
+                advice.append(text)
+                break
+        else:
+            advice.append(_GENERIC)
+    return list(dict.fromkeys(advice))
+
+
+def _when(value: datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return "not yet"
+    local = value.astimezone(zone)
+    return f"{local:%a %d %b %Y %H:%M:%S} {local.tzname()}"
+
+
+def explain(
+    execution_uuid: str,
+    executions: pl.DataFrame,
+    steps: pl.DataFrame,
+    *,
+    tz: str = "Europe/London",
+    now: datetime | None = None,
+) -> str:
+    """The story of one execution, as Markdown: status, progress, failures, waits, next checks.
+
+    Parameters
+    ----------
+    execution_uuid:
+        The execution to tell.
+    executions, steps:
+        Frames from :func:`plannr_nb.executions_frame` and :func:`plannr_nb.steps_frame`.
+    tz:
+        IANA zone the times are written in (each time names its zone).
+    now:
+        The present, to tell a stalled run from a running one (default: the clock).
+
+    Raises
+    ------
+    KeyError
+        When the execution is not in ``executions``.
+
+    """
+    zone = ZoneInfo(tz)
+    now = now or datetime.now(UTC)
+    rows = executions.filter(pl.col("execution_uuid") == execution_uuid)
+    if rows.height == 0:
+        msg = f"execution {execution_uuid} is not in the executions frame"
+        raise KeyError(msg)
+    ex = rows.row(0, named=True)
+    own = steps.filter(pl.col("execution_uuid") == execution_uuid).sort("position")
+    lines = [
+        f"### {ex['name'] or 'Unnamed automation'}",
+        "",
+        f"Execution `{execution_uuid}` is **{ex['status'] or 'unknown'}**. It was triggered by "
+        f"`{ex['triggered_by'] or 'unknown'}` on {_when(ex['created_at'], zone)}"
+        + (f" for **{ex['account_name']}**." if ex["account_name"] else "."),
+        "",
+    ]
+    total = own.height
+    executed = own.filter(pl.col("executed_at").is_not_null()).height
+    lines.append(f"- **Progress:** {executed} of {total} steps executed.")
+    if ex["previous_step_name"]:
+        lines.append(f"- **Last step run:** {ex['previous_step_name']}.")
+    if ex["next_step_name"] and ex["status"] not in FINISHED_STATUSES:
+        lines.append(f"- **Next step:** {ex['next_step_name']}.")
+    last_activity = max(
+        (t for t in (ex["last_executed_at"], ex["updated_at"], ex["created_at"]) if t),
+        default=None,
+    )
+    if ex["status"] not in FINISHED_STATUSES and last_activity is not None:
+        idle = now - last_activity
+        if idle > STALL_AFTER:
+            lines.append(
+                f"- **Stalled?** No activity for {human_duration(idle)}, since "
+                f"{_when(last_activity, zone)}."
+            )
+    gaps = own.filter(pl.col("gap").is_not_null())
+    if gaps.height:
+        longest = gaps.sort("gap", descending=True).row(0, named=True)
+        lines.append(
+            f"- **Longest wait:** {human_duration(longest['gap'])} before step "
+            f"{longest['position'] + 1} *{longest['name']}* (time since the previous step)."
+        )
+    failed = own.filter(pl.col("failed"))
+    if failed.height == 0:
+        lines += ["", "No step failed and no step's info carries an error."]
+        return "\n".join(lines)
+    lines += ["", f"**{failed.height} failing step{'s' if failed.height > 1 else ''}:**", ""]
+    all_errors: list[str] = []
+    for step in failed.iter_rows(named=True):
+        errors = step["errors"] or []
+        all_errors.extend(errors)
+        note = ""
+        if step["status"] not in ("failed", "error", "errored"):
+            note = f" (status says *{step['status']}*, but its info carries an error)"
+        detail = "; ".join(errors) if errors else "no error text"
+        lines.append(
+            f"{step['position'] + 1}. **{step['name']}** at {_when(step['executed_at'], zone)}"
+            f"{note}: {detail}"
+        )
+    lines += ["", "**What to check next:**", ""]
+    lines += [f"- {advice}" for advice in next_checks(all_errors or ["failed"])]
+    return "\n".join(lines)
