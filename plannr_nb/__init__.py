@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._charts import gantt, save_chart, status_chart, step_stats, step_stats_chart
     from ._client import AsyncPlannrClient, FetchResult, PlannrClient
-    from ._demo import load_demo_executions
+    from ._connect import connect
+    from ._demo import (
+        DEMO_BLUEPRINT_UUIDS,
+        DEMO_RUNNING_UUID,
+        DEMO_STORY_UUID,
+        load_demo_executions,
+    )
     from ._errors import (
         ApiError,
         AuthenticationError,
@@ -27,9 +33,11 @@ if TYPE_CHECKING:
         TransportError,
         ValidationError,
     )
-    from ._frames import accounts_frame, executions_frame, parse_info, steps_frame
-    from ._redact import redact
+    from ._frames import accounts_frame, build_frames, executions_frame, parse_info, steps_frame
+    from ._redact import Redactor, redact
     from ._report import render_report
+    from ._story import explain, human_duration
+    from ._tables import table
     from ._uuids import normalize_uuid, parse_uuid_text
     from ._widgets import ExecutionExplorer
 
@@ -39,6 +47,9 @@ _EXPORTS: dict[str, str] = {
     "ApiError": "_errors",
     "AsyncPlannrClient": "_client",
     "AuthenticationError": "_errors",
+    "DEMO_BLUEPRINT_UUIDS": "_demo",
+    "DEMO_RUNNING_UUID": "_demo",
+    "DEMO_STORY_UUID": "_demo",
     "ExecutionExplorer": "_widgets",
     "FetchResult": "_client",
     "InvalidUUIDError": "_errors",
@@ -47,14 +58,19 @@ _EXPORTS: dict[str, str] = {
     "PlannrClient": "_client",
     "PlannrError": "_errors",
     "RateLimitError": "_errors",
+    "Redactor": "_redact",
     "RequestTimeoutError": "_errors",
     "ResponseFormatError": "_errors",
     "ServerError": "_errors",
     "TransportError": "_errors",
     "ValidationError": "_errors",
     "accounts_frame": "_frames",
+    "build_frames": "_frames",
+    "connect": "_connect",
     "executions_frame": "_frames",
+    "explain": "_story",
     "gantt": "_charts",
+    "human_duration": "_story",
     "load_demo_executions": "_demo",
     "normalize_uuid": "_uuids",
     "parse_info": "_frames",
@@ -66,12 +82,16 @@ _EXPORTS: dict[str, str] = {
     "step_stats": "_charts",
     "step_stats_chart": "_charts",
     "steps_frame": "_frames",
+    "table": "_tables",
 }
 
 __all__ = [
     "ApiError",
     "AsyncPlannrClient",
     "AuthenticationError",
+    "DEMO_BLUEPRINT_UUIDS",
+    "DEMO_RUNNING_UUID",
+    "DEMO_STORY_UUID",
     "ExecutionExplorer",
     "FetchResult",
     "InvalidUUIDError",
@@ -80,14 +100,19 @@ __all__ = [
     "PlannrClient",
     "PlannrError",
     "RateLimitError",
+    "Redactor",
     "RequestTimeoutError",
     "ResponseFormatError",
     "ServerError",
     "TransportError",
     "ValidationError",
     "accounts_frame",
+    "build_frames",
+    "connect",
     "executions_frame",
+    "explain",
     "gantt",
+    "human_duration",
     "load_demo_executions",
     "normalize_uuid",
     "parse_info",
@@ -99,6 +124,7 @@ __all__ = [
     "step_stats",
     "step_stats_chart",
     "steps_frame",
+    "table",
 ]
 
 

@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ._config import TOKEN_ENV_VARS
+from ._report import _notebooks_dir, render_report
 
 DEFAULT_WORKSPACE = "plannr-notebooks"
 
 
-def bundled_notebooks_dir() -> Path:
-    """Where the bundled notebooks are: inside the installed package, or the source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "notebooks", here.parent / "notebooks"):
-        if candidate.is_dir() and any(candidate.glob("*.ipynb")):
-            return candidate
-    msg = "the bundled notebooks are missing from this installation; reinstall plannr-nb"
-    raise FileNotFoundError(msg)
-
-
 def bundled_notebooks() -> list[Path]:
     """The bundled notebooks, in their numbered order."""
-    return sorted(bundled_notebooks_dir().glob("*.ipynb"))
+    return sorted(_notebooks_dir().glob("*.ipynb"))
 
 
 def _copy_workspace(target: Path, *, refresh: bool) -> list[Path]:
@@ -42,7 +35,7 @@ def _copy_workspace(target: Path, *, refresh: bool) -> list[Path]:
 
 def _lab(args: argparse.Namespace) -> int:
     if args.dir is None:
-        source = bundled_notebooks_dir()
+        source = _notebooks_dir()
         # Work on copies so the bundled notebooks stay clean (no outputs, no personal data).
         workspace = Path.cwd() / DEFAULT_WORKSPACE
     else:
@@ -98,7 +91,100 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--port", type=int, help="port for JupyterLab")
     lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     lab.set_defaults(handler=_lab)
+
+    names = ", ".join(p.stem for p in bundled_notebooks()) if _has_notebooks() else "none"
+    report = commands.add_parser(
+        "report",
+        help="run a notebook headless and write a self-contained HTML report",
+        description=(
+            "Execute NOTEBOOK (a path, or a bundled notebook by name: "
+            f"{names}) in a fresh kernel with the given parameters, and write a "
+            "self-contained HTML report (static images of every chart, HTML tables, nothing "
+            "fetched from the network) plus the executed .ipynb beside it. Without "
+            "PLANNR_ACCESS_TOKEN, or with --demo, it runs on the bundled demo data."
+        ),
+        epilog=(
+            "examples:\n"
+            "  plannr-nb report 03_report --demo --output demo-report.html\n"
+            "  plannr-nb report 01 --uuid cc137447-a749-4b21-88a5-b27ef8b16878 --redact\n"
+            "  plannr-nb report 02 --param blueprint_uuid=... --param max_executions=20"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("notebook", help="notebook path, or bundled notebook name")
+    report.add_argument(
+        "--uuid",
+        action="append",
+        default=[],
+        metavar="UUID",
+        help="execution to report on (repeat, or separate with commas)",
+    )
+    report.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="notebook parameter; VALUE is read as JSON when it parses, else as text",
+    )
+    report.add_argument("--output", "-o", help="HTML file to write (default: NOTEBOOK.html)")
+    report.add_argument(
+        "--redact", action="store_true", help="mask names, e-mails, phone numbers and such"
+    )
+    report.add_argument(
+        "--demo", action="store_true", help="use the bundled demo data even if a token is set"
+    )
+    report.add_argument("--show-code", action="store_true", help="keep code cells in the HTML")
+    report.add_argument("--timeout", type=float, default=600, help="seconds a cell may run")
+    report.add_argument("--quiet", action="store_true", help="no progress bar")
+    report.set_defaults(handler=_report)
     return parser
+
+
+def _has_notebooks() -> bool:
+    try:
+        return bool(bundled_notebooks())
+    except FileNotFoundError:
+        return False
+
+
+def _param(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        msg = f"--param takes NAME=VALUE, not {text!r}"
+        raise ValueError(msg)
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), value
+
+
+def _report(args: argparse.Namespace) -> int:
+    uuids = [part.strip() for item in args.uuid for part in item.split(",") if part.strip()]
+    try:
+        parameters = dict(_param(item) for item in args.param)
+        result = render_report(
+            args.notebook,
+            uuids=uuids,
+            parameters=parameters,
+            output=args.output,
+            redact=args.redact,
+            demo=args.demo,
+            show_code=args.show_code,
+            progress=not args.quiet,
+            timeout=args.timeout,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"plannr-nb report: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if type(exc).__name__ != "PapermillExecutionError":
+            raise
+        print(f"plannr-nb report: a cell failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Report: {result.html}")
+    print(f"Executed notebook: {result.notebook}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

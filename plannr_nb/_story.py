@@ -173,8 +173,8 @@ def explain(
             note = f" (status says *{step['status']}*, but its info carries an error)"
         detail = "; ".join(errors) if errors else "no error text"
         lines.append(
-            f"{step['position'] + 1}. **{step['name']}** at {_when(step['executed_at'], zone)}"
-            f"{note}: {detail}"
+            f"- Step {step['position'] + 1}, **{step['name']}**, at "
+            f"{_when(step['executed_at'], zone)}{note}: {detail}"
         )
     lines += ["", "**What to check next:**", ""]
     lines += [f"- {advice}" for advice in next_checks(all_errors or ["failed"])]

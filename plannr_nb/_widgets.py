@@ -1,0 +1,420 @@
+"""ExecutionExplorer: paste UUIDs, fetch, and see what happened, in JupyterLab."""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import polars as pl
+
+from ._charts import gantt, status_chart, step_stats, step_stats_chart
+from ._client import AsyncPlannrClient, FetchResult, PlannrClient
+from ._config import BATCH_CHUNK_SIZE, FINISHED_STATUSES
+from ._connect import connect, is_demo
+from ._errors import PlannrError
+from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
+from ._render import plannr_renderer
+from ._story import explain
+from ._uuids import UUIDEntry, parse_uuid_text
+
+try:
+    import ipywidgets as widgets
+except ImportError as exc:  # pragma: no cover - ipywidgets is a dependency
+    msg = "ExecutionExplorer needs ipywidgets: pip install 'ipywidgets>=8.1'"
+    raise ImportError(msg) from exc
+
+__all__ = ["ExecutionExplorer"]
+
+#: Auto-refresh choices (label, seconds); 0 is off.
+REFRESH_CHOICES: tuple[tuple[str, int], ...] = (
+    ("Off", 0),
+    ("every 30 s", 30),
+    ("every minute", 60),
+    ("every 5 minutes", 300),
+)
+ZONES = ("Europe/London", "UTC")
+_RAW_LIMIT = 20
+_TABLE_ROWS = 200
+_STORIES = 5
+
+
+def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+class ExecutionExplorer:
+    """An ipywidgets front-end: paste execution UUIDs, fetch them, read their story.
+
+    Display it (or its ``.widget``) in a notebook. The text box takes one or many UUIDs in any
+    form (lines, commas, spaces, braces, upper case, links of the Plannr app) and checks them
+    as you type. **Fetch** loads them (with a progress bar for batches) and fills the tabs:
+    summary, timeline, steps, step statistics, errors and raw JSON. Failures are listed per
+    UUID, in words. After a fetch, ``explorer.executions``, ``explorer.steps`` and
+    ``explorer.accounts`` hold the frames for the next cell.
+
+    Parameters
+    ----------
+    client:
+        A :class:`PlannrClient`; by default the real API when ``PLANNR_ACCESS_TOKEN`` is set,
+        else the bundled demo (the explorer says which).
+    uuids:
+        Initial text of the UUID box (one notebook serves interactive and headless runs).
+    include_account:
+        Initial state of the "include account" toggle.
+    tz:
+        Time zone of the timeline and the story.
+    auto_refresh:
+        Seconds between automatic refreshes of running executions (0: off).
+    fetch:
+        Fetch at once when ``uuids`` is given.
+
+    """
+
+    def __init__(
+        self,
+        client: PlannrClient | None = None,
+        *,
+        uuids: str | Sequence[str] = "",
+        include_account: bool = False,
+        tz: str = "Europe/London",
+        auto_refresh: int = 0,
+        fetch: bool = False,
+    ) -> None:
+        if isinstance(client, AsyncPlannrClient):
+            msg = "ExecutionExplorer needs a PlannrClient (the blocking one), not the async one"
+            raise TypeError(msg)
+        self.client: PlannrClient = client if client is not None else connect()
+        self.demo = is_demo(self.client)
+        self.executions = pl.DataFrame(schema=EXECUTION_SCHEMA)
+        self.steps = pl.DataFrame(schema=STEP_SCHEMA)
+        self.accounts = pl.DataFrame(schema=ACCOUNT_SCHEMA)
+        self.payloads: list[dict[str, Any]] = []
+        self.errors: dict[str, PlannrError] = {}
+        self._entries: list[UUIDEntry] = []
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+        text = uuids if isinstance(uuids, str) else "\n".join(uuids)
+        banner = (
+            "<b>Demo data</b>: no PLANNR_ACCESS_TOKEN is set, so this explorer reads the bundled "
+            "synthetic dataset. Set the token and restart the kernel to use your firm's data."
+            if self.demo
+            else f"Connected to <code>{html.escape(self.client.base_url)}</code>."
+        )
+        self.banner = widgets.HTML(f"<div class='plannr-banner'>{banner}</div>")
+        self.uuid_box = widgets.Textarea(
+            value=text,
+            placeholder=(
+                "Paste one or more execution UUIDs or Plannr links: one per line, or separated "
+                "by commas or spaces"
+            ),
+            layout=widgets.Layout(width="100%", height="90px"),
+        )
+        self.validation = widgets.HTML()
+        self.include_account = widgets.Checkbox(
+            value=include_account, description="Include account", indent=False
+        )
+        self.zone = widgets.Dropdown(
+            options=list(dict.fromkeys([tz, *ZONES])), value=tz, description="Zone"
+        )
+        self.fetch_button = widgets.Button(
+            description="Fetch", button_style="primary", icon="download"
+        )
+        self.refresh_button = widgets.Button(
+            description="Refresh running", icon="refresh", disabled=True
+        )
+        self.auto_refresh = widgets.Dropdown(
+            options=list(REFRESH_CHOICES), value=auto_refresh, description="Auto"
+        )
+        self.progress = widgets.IntProgress(
+            value=0, min=0, max=1, layout=widgets.Layout(width="40%", visibility="hidden")
+        )
+        self.status = widgets.HTML()
+        self.outputs = {
+            name: widgets.Output()
+            for name in ("Summary", "Timeline", "Steps", "Statistics", "Errors", "Raw JSON")
+        }
+        self.tabs = widgets.Tab(
+            children=list(self.outputs.values()), titles=list(self.outputs.keys())
+        )
+        self.widget = widgets.VBox(
+            [
+                self.banner,
+                self.uuid_box,
+                self.validation,
+                widgets.HBox(
+                    [
+                        self.fetch_button,
+                        self.refresh_button,
+                        self.include_account,
+                        self.zone,
+                        self.auto_refresh,
+                    ]
+                ),
+                widgets.HBox([self.progress]),
+                self.status,
+                self.tabs,
+            ]
+        )
+        self.uuid_box.observe(lambda _change: self._validate(), names="value")
+        self.fetch_button.on_click(lambda _button: self._safely(self.fetch))
+        self.refresh_button.on_click(lambda _button: self._safely(self.refresh))
+        self.zone.observe(lambda _change: self._safely(self._render), names="value")
+        self.auto_refresh.observe(lambda _change: self._schedule(), names="value")
+        self._validate()
+        if fetch and text.strip():
+            self.fetch()
+
+    # display -------------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            f"ExecutionExplorer({self.executions.height} executions, {len(self.errors)} errors, "
+            f"{'demo' if self.demo else self.client.base_url})"
+        )
+
+    # input ---------------------------------------------------------------------------------
+
+    @property
+    def uuids(self) -> list[str]:
+        """The valid UUIDs in the text box, normalised, each once, in order."""
+        return list(dict.fromkeys(e.uuid for e in self._entries if e.uuid is not None))
+
+    @property
+    def invalid(self) -> dict[str, str]:
+        """Entries of the text box that are not UUIDs -> why."""
+        return {e.text: str(e.error) for e in self._entries if e.error is not None}
+
+    def _validate(self) -> None:
+        self._entries = parse_uuid_text(self.uuid_box.value)
+        valid, invalid = self.uuids, self.invalid
+        parts = []
+        if valid:
+            parts.append(
+                f"<span style='color:#1a7f37'>&#10003; {len(valid)} UUID"
+                f"{'s' if len(valid) != 1 else ''} ready</span>"
+            )
+        for text in invalid:
+            shown = html.escape(text if len(text) <= 60 else text[:57] + "...")
+            parts.append(
+                f"<span style='color:#b42318'>&#10007; <code>{shown}</code> is not an execution "
+                "UUID (expected 36 characters like cc137447-a749-4b21-88a5-b27ef8b16878)</span>"
+            )
+        self.validation.value = "<br>".join(parts)
+        self.fetch_button.disabled = not valid
+
+    # actions -------------------------------------------------------------------------------
+
+    def _safely(self, action: Callable[[], object]) -> None:
+        """Run a button's action; show any failure in words, never a traceback."""
+        try:
+            action()
+        except PlannrError as exc:
+            self._say(f"<b>Could not fetch:</b> {html.escape(str(exc))}", error=True)
+        except Exception as exc:  # a widget callback must not die silently
+            self._say(f"<b>Something went wrong:</b> {html.escape(_error_text(exc))}", error=True)
+
+    def _say(self, message: str, *, error: bool = False) -> None:
+        colour = "#b42318" if error else "inherit"
+        self.status.value = f"<div style='color:{colour}'>{message}</div>"
+
+    def _fetch_uuids(self, uuids: Sequence[str]) -> FetchResult:
+        total = FetchResult()
+        self.progress.max = max(1, len(uuids))
+        self.progress.value = 0
+        self.progress.layout.visibility = "visible" if len(uuids) > 1 else "hidden"
+        for chunk in _chunks(uuids, BATCH_CHUNK_SIZE):
+            self._say(f"Fetching {len(uuids)} execution{'s' if len(uuids) != 1 else ''}...")
+            result = self.client.fetch_executions(chunk, include_account=self.include_account.value)
+            total.executions.extend(result.executions)
+            total.errors.update(result.errors)
+            self.progress.value += len(chunk)
+        self.progress.layout.visibility = "hidden"
+        return total
+
+    def fetch(self) -> FetchResult:
+        """Fetch what the text box holds; returns once the frames and tabs are filled.
+
+        Invalid entries are reported as errors (nothing is sent for them); every valid UUID
+        ends up in ``executions`` or in ``errors``.
+        """
+        with self._lock:
+            self._validate()
+            result = self._fetch_uuids(self.uuids)
+            for entry in self._entries:
+                if entry.error is not None:
+                    result.errors[entry.text] = entry.error
+            self.payloads = list(result.executions)
+            self.errors = dict(result.errors)
+            self._rebuild()
+            return result
+
+    def refresh(self) -> FetchResult:
+        """Fetch again the executions that have not finished, and update everything."""
+        with self._lock:
+            running = self.executions.filter(
+                ~pl.col("status").is_in(list(FINISHED_STATUSES)) | pl.col("status").is_null()
+            )["execution_uuid"].to_list()
+            if not running:
+                self._say("Every execution shown has finished: nothing to refresh.")
+                return FetchResult()
+            result = self._fetch_uuids(running)
+            fresh = {item["uuid"]: item for item in result.executions}
+            self.payloads = [fresh.get(item["uuid"], item) for item in self.payloads]
+            for uuid in fresh:
+                self.errors.pop(uuid, None)
+            self.errors.update(result.errors)
+            self._rebuild(refreshed=len(fresh))
+            return result
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        seconds = int(self.auto_refresh.value)
+        if seconds <= 0:
+            return
+        timer = threading.Timer(seconds, self._tick)
+        timer.daemon = True
+        self._timer = timer
+        timer.start()
+
+    def _tick(self) -> None:
+        self._safely(self.refresh)
+        self._schedule()
+
+    def close(self) -> None:
+        """Stop auto-refresh and close the widgets."""
+        self.auto_refresh.value = 0
+        if self._timer is not None:
+            self._timer.cancel()
+        for child in (*self.outputs.values(), self.tabs, self.widget):
+            child.close()
+
+    # rendering -----------------------------------------------------------------------------
+
+    def _rebuild(self, refreshed: int | None = None) -> None:
+        frames = build_frames(self.payloads, accounts=self.include_account.value)
+        self.executions, self.steps, self.accounts = frames
+        running = self.executions.filter(~pl.col("status").is_in(list(FINISHED_STATUSES))).height
+        self.refresh_button.disabled = running == 0
+        n, e = self.executions.height, len(self.errors)
+        message = f"Fetched {n} execution{'s' if n != 1 else ''}"
+        if refreshed is not None:
+            message = f"Refreshed {refreshed} running execution{'s' if refreshed != 1 else ''}"
+        if running:
+            message += f"; {running} still running"
+        if e:
+            message += f"; <b>{e} could not be fetched</b> (see the Errors tab)"
+        self._say(message + ".", error=bool(e) and n == 0)
+        self._render()
+
+    def _show(self, name: str, *items: Any) -> None:
+        out = self.outputs[name]
+        out.outputs = ()
+        for item in items:
+            if isinstance(item, dict) and "output_type" in item:
+                out.outputs = (*out.outputs, item)
+            else:
+                out.append_display_data(item)
+
+    @staticmethod
+    def _chart(chart: Any) -> dict[str, Any]:
+        bundle, metadata = plannr_renderer(chart.to_dict(), png=False)
+        return {"output_type": "display_data", "data": bundle, "metadata": metadata}
+
+    @staticmethod
+    def _markdown(text: str) -> dict[str, Any]:
+        return {"output_type": "display_data", "data": {"text/markdown": text}, "metadata": {}}
+
+    @staticmethod
+    def _html(text: str) -> dict[str, Any]:
+        return {
+            "output_type": "display_data",
+            "data": {"text/html": text, "text/plain": text},
+            "metadata": {},
+        }
+
+    def _render(self) -> None:
+        tz = str(self.zone.value)
+        ex, steps = self.executions, self.steps
+        if ex.height == 0:
+            for name in self.outputs:
+                self._show(name)
+        elif ex.height == 1:
+            self._show(
+                "Summary", self._markdown(explain(ex["execution_uuid"][0], ex, steps, tz=tz))
+            )
+        else:
+            counts = ex.group_by("status").len().sort("len", descending=True)
+            lines = ", ".join(f"{n} {status}" for status, n in counts.iter_rows())
+            stories = [
+                self._markdown(explain(uuid, ex, steps, tz=tz))
+                for uuid in ex["execution_uuid"].head(_STORIES).to_list()
+            ]
+            self._show(
+                "Summary",
+                self._markdown(f"**{ex.height} executions:** {lines}."),
+                *(stories if ex.height <= _STORIES else []),
+                self._chart(status_chart(ex)),
+                ex.select(
+                    "execution_uuid",
+                    "name",
+                    "status",
+                    "created_at",
+                    "step_count",
+                    "failed_step_count",
+                    "first_failed_step",
+                    "account_name",
+                ).head(_TABLE_ROWS),
+            )
+        if ex.height:
+            self._show("Timeline", self._chart(gantt(steps, tz=tz, relative=ex.height > 1)))
+            self._show(
+                "Steps",
+                steps.select(
+                    "execution_uuid",
+                    "position",
+                    "name",
+                    "status",
+                    "executed_at",
+                    "gap",
+                    "failed",
+                    "errors",
+                ).head(_TABLE_ROWS),
+            )
+            self._show("Statistics", step_stats(steps), self._chart(step_stats_chart(steps)))
+            raw = json.dumps(self.payloads[:_RAW_LIMIT], indent=2, ensure_ascii=False)
+            note = (
+                f"<p>First {_RAW_LIMIT} of {len(self.payloads)} executions.</p>"
+                if len(self.payloads) > _RAW_LIMIT
+                else ""
+            )
+            self._show("Raw JSON", self._html(f"{note}<pre>{html.escape(raw)}</pre>"))
+        rows = "".join(
+            f"<tr><td><code>{html.escape(key)}</code></td><td>{html.escape(type(err).__name__)}"
+            f"</td><td>{html.escape(str(err))}</td></tr>"
+            for key, err in self.errors.items()
+        )
+        self._show(
+            "Errors",
+            self._html(
+                f"<table><tr><th>Input</th><th>Error</th><th>What happened</th></tr>{rows}</table>"
+                if rows
+                else "<p>Every UUID was fetched.</p>"
+            ),
+        )
+        self.tabs.titles = [
+            f"Errors ({len(self.errors)})" if name == "Errors" and self.errors else name
+            for name in self.outputs
+        ]
