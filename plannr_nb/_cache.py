@@ -1,0 +1,147 @@
+"""An on-disk snapshot store of fetched executions (``PlannrClient(cache=...)``).
+
+One JSON file per execution, named by its canonical UUID, in one directory. Writes are atomic: a
+temporary file in the same directory is written, flushed, fsynced and then renamed over the
+target, so a crash leaves either the old snapshot or the new one, never a torn file. Finished
+executions (see ``FINISHED_STATUSES``) are reused as they are; running ones are refetched, and
+served from here only when the network is down (offline mode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ._config import FINISHED_STATUSES
+from ._errors import InvalidUUIDError
+from ._uuids import normalize_uuid
+
+logger = logging.getLogger("plannr_nb")
+
+_SUFFIX = ".json"
+_FORMAT = 1
+_ORPHAN_AGE = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class CachedExecution:
+    """One snapshot: the execution, whether it carries ``account``, and when it was stored."""
+
+    execution: dict[str, Any]
+    include_account: bool
+    stored_at: float
+
+    @property
+    def finished(self) -> bool:
+        """Whether the execution's status means it will not change any more."""
+        return str(self.execution.get("status", "")).lower() in FINISHED_STATUSES
+
+    def serves(self, include_account: bool) -> bool:
+        """Whether this snapshot may answer a request without asking the API."""
+        return self.finished and (self.include_account or not include_account)
+
+    def view(self, include_account: bool) -> dict[str, Any]:
+        """The execution as a request with that ``include_account`` would have returned it."""
+        if include_account:
+            return dict(self.execution)
+        return {key: value for key, value in self.execution.items() if key != "account"}
+
+
+class ExecutionCache:
+    """A directory of execution snapshots; safe to share between threads and processes."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory).expanduser()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove temporary files left by writers that died more than an hour ago."""
+        cutoff = time.time() - _ORPHAN_AGE
+        for path in self.directory.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+
+    def __repr__(self) -> str:
+        return f"ExecutionCache({str(self.directory)!r})"
+
+    def _path(self, uuid: str) -> Path:
+        # normalize_uuid guarantees 36 characters of [0-9a-f-]: no path tricks possible.
+        return self.directory / f"{normalize_uuid(uuid)}{_SUFFIX}"
+
+    def get(self, uuid: str) -> CachedExecution | None:
+        """The snapshot of ``uuid``, or None (also when the file is unreadable)."""
+        path = self._path(uuid)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            logger.warning("cache: cannot read %s (%s); ignoring it", path.name, exc)
+            return None
+        try:
+            record = orjson.loads(raw)
+            execution = record["execution"]
+            if not isinstance(execution, dict):
+                raise TypeError
+            return CachedExecution(
+                execution=execution,
+                include_account=bool(record.get("include_account")),
+                stored_at=float(record.get("stored_at", 0.0)),
+            )
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            logger.warning("cache: %s is not a snapshot; ignoring it", path.name)
+            return None
+
+    def put(self, execution: Mapping[str, Any], *, include_account: bool) -> None:
+        """Store ``execution`` atomically (it must carry a valid ``uuid``)."""
+        try:
+            path = self._path(str(execution.get("uuid")))
+        except InvalidUUIDError:
+            logger.warning("cache: execution without a valid uuid not stored")
+            return
+        record = {
+            "format": _FORMAT,
+            "include_account": include_account,
+            "stored_at": time.time(),
+            "execution": execution,
+        }
+        payload = orjson.dumps(record)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.stem}.", suffix=".tmp", dir=self.directory
+        )
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(payload)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    def uuids(self) -> Iterator[str]:
+        """The UUIDs held, in no particular order."""
+        for path in self.directory.glob(f"*{_SUFFIX}"):
+            if not path.name.startswith("."):
+                yield path.stem
+
+    def __contains__(self, uuid: object) -> bool:
+        try:
+            return isinstance(uuid, str) and self._path(uuid).exists()
+        except InvalidUUIDError:
+            return False
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.uuids())

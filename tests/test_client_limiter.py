@@ -1,0 +1,109 @@
+"""The client-side rate limiter: a sliding window, slowing down as the API's count runs low."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from plannr_nb import PlannrClient
+from plannr_nb._ratelimit import RateLimiter
+from plannr_nb._sim import SimAPI, SimTransport, fake_executions
+
+EXECUTIONS = fake_executions(30, seed=4)
+UUIDS = [e["uuid"] for e in EXECUTIONS]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_window_allows_limit_then_waits_for_the_oldest() -> None:
+    """`limit` requests go at once; the next waits until the first leaves the window."""
+    clock = FakeClock()
+    limiter = RateLimiter(5, period=10.0, clock=clock)
+    assert [limiter.reserve() for _ in range(5)] == [0.0] * 5
+    assert limiter.reserve() == pytest.approx(10.0)
+    assert limiter.reserve() == pytest.approx(10.0)
+    clock.now += 4.0
+    assert limiter.reserve() == pytest.approx(6.0)
+
+
+def test_no_window_ever_holds_more_than_the_limit() -> None:
+    """Booked send times never put more than `limit` requests in any period."""
+    clock = FakeClock()
+    limiter = RateLimiter(7, period=3.0, clock=clock)
+    times = []
+    for step in range(60):
+        clock.now += 0.05 * (step % 3)
+        times.append(clock.now + limiter.reserve())
+    times.sort()
+    for i, start in enumerate(times):
+        assert sum(1 for t in times[i:] if t < start + 3.0) <= 7
+
+
+def test_slows_down_as_remaining_nears_zero() -> None:
+    """X-Ratelimit-Remaining below a tenth of the limit spaces requests, more near zero."""
+    clock = FakeClock()
+    limiter = RateLimiter(500, clock=clock)
+    limiter.observe({"x-ratelimit-remaining": "400"})
+    assert limiter.spacing == 0.0
+    limiter.observe({"x-ratelimit-remaining": "40"})
+    some = limiter.spacing
+    limiter.observe({"x-ratelimit-remaining": "0"})
+    assert 0 < some < limiter.spacing <= 60.0
+    limiter.reserve()
+    assert limiter.reserve() == pytest.approx(limiter.spacing)
+    limiter.observe({"x-ratelimit-remaining": "499"})
+    assert limiter.spacing == 0.0
+    limiter.observe({"x-ratelimit-remaining": "garbage"})
+    limiter.observe({})
+    assert limiter.remaining == 499
+
+
+def test_rejects_nonsense() -> None:
+    """A limit below 1 is refused."""
+    with pytest.raises(ValueError, match="rate limit"):
+        RateLimiter(0)
+
+
+def test_client_limiter_keeps_a_strict_server_happy() -> None:
+    """Against a server allowing 5 requests per 0.4 s, a matching limiter never meets a 429."""
+    api = SimAPI(EXECUTIONS, rate_limit=5, rate_window=0.4)
+    with PlannrClient("t", base_url="https://plannr.test", transport=SimTransport(api)) as c:
+        c._core.limiter = RateLimiter(5, period=0.5)
+        start = time.perf_counter()
+        for uuid in UUIDS[:12]:
+            c.get_execution(uuid)
+        elapsed = time.perf_counter() - start
+    assert [r.status for r in api.requests] == [200] * 12
+    assert elapsed >= 1.0  # 12 requests at 5 per 0.5 s need two full windows
+
+
+def test_default_limit_is_500_a_minute_and_can_be_disabled() -> None:
+    """The default client limiter is 500 a minute; rate_limit=None turns it off."""
+    with PlannrClient("t", base_url="https://plannr.test") as c:
+        assert c._core.limiter is not None
+        assert (c._core.limiter.limit, c._core.limiter.period) == (500, 60.0)
+    with PlannrClient("t", base_url="https://plannr.test", rate_limit=None) as c:
+        assert c._core.limiter is None
+
+
+def test_client_slows_down_when_the_api_says_few_remain() -> None:
+    """Each response's X-Ratelimit-Remaining reaches the limiter; pauses grow as it falls."""
+    api = SimAPI(EXECUTIONS, rate_limit=30)
+    with PlannrClient("t", base_url="https://plannr.test", transport=SimTransport(api)) as c:
+        slept: list[float] = []
+        c._sleep = slept.append
+        for uuid in UUIDS[:10]:
+            c.get_execution(uuid)
+        limiter = c._core.limiter
+        assert limiter is not None
+        assert limiter.remaining == 20
+    assert len(slept) == 9  # the first request went at once
+    assert slept == sorted(slept)
+    assert slept[0] > 0

@@ -1,0 +1,158 @@
+"""The canary token: never in repr, errors (str, repr, .request, causes) or log records."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from plannr_nb import AsyncPlannrClient, PlannrClient, PlannrError
+from plannr_nb._sim import AsyncSimTransport, SimAPI, SimServer, SimTransport, fake_executions
+
+CANARY = "canary-7f3a9c1e-DO-NOT-LEAK"
+EXECUTIONS = fake_executions(10, seed=2)
+UUIDS = [e["uuid"] for e in EXECUTIONS]
+MISSING = "00000000-0000-4000-8000-000000000000"
+FAST = {"retry_wait": (0.0005, 0.002)}
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_ACCOUNT_UUID"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [current.__cause__, current.__context__]
+
+
+def assert_clean(error: BaseException) -> None:
+    for link in chain(error):
+        assert CANARY not in str(link)
+        assert CANARY not in repr(link)
+        if hasattr(link, "__dict__"):
+            assert CANARY not in repr(vars(link))
+        for attribute in ("request", "_request"):
+            request = getattr(link, attribute, None)
+            if request is not None:
+                assert CANARY not in str(dict(request.headers.items())), type(link)
+        response = getattr(link, "response", None)
+        if response is not None and getattr(response, "_request", None) is not None:
+            assert CANARY not in str(dict(response.request.headers.items()))
+
+
+def provoke(client: PlannrClient, api: SimAPI) -> list[PlannrError]:
+    errors: list[PlannrError] = []
+    faults = [
+        lambda: api.faults.status(404),
+        lambda: api.faults.status(422),
+        lambda: api.faults.status(403),
+        lambda: api.faults.status(*[503] * 3),
+        lambda: api.faults.status(*[429] * 3, retry_after="0"),
+        lambda: api.faults.reset(times=3),
+        lambda: api.faults.latency(0.6, times=3),
+        lambda: api.faults.html(),
+        lambda: api.faults.truncated(),
+    ]
+    for inject in faults:
+        inject()
+        with pytest.raises(PlannrError) as info:
+            client.get_execution(UUIDS[0])
+        errors.append(info.value)
+        api.faults.clear()
+    result = client.fetch_executions([MISSING, "../etc/passwd"])
+    errors.extend(result.errors.values())
+    api.faults.status(*[503] * 3)
+    errors.extend(client.fetch_executions(UUIDS[:3]).errors.values())
+    return errors
+
+
+def test_canary_token_never_leaks_sync(caplog: pytest.LogCaptureFixture) -> None:
+    """Every kind of failure, over a socket: the token is in no error and no log record."""
+    with SimServer(EXECUTIONS, token=CANARY) as server, caplog.at_level(logging.DEBUG):
+        client = PlannrClient(CANARY, base_url=server.url, timeout=0.25, max_retries=2, **FAST)
+        with client:
+            assert CANARY not in repr(client)
+            assert CANARY not in str(client)
+            errors = provoke(client, server.api)
+            assert server.requests[0].headers["Authorization"] == f"Bearer {CANARY}"
+        with PlannrClient("wrong-" + CANARY, base_url=server.url) as wrong:
+            with pytest.raises(PlannrError) as info:
+                wrong.get_execution(UUIDS[0])
+            errors.append(info.value)
+            assert CANARY not in repr(wrong)
+        with PlannrClient(CANARY, base_url="http://127.0.0.1:9", max_retries=0) as dead:
+            with pytest.raises(PlannrError) as info:
+                dead.get_execution(UUIDS[0])
+            errors.append(info.value)
+    kinds = {type(e).__name__ for e in errors}
+    assert {
+        "NotFoundError",
+        "ValidationError",
+        "PermissionDeniedError",
+        "ServerError",
+        "RateLimitError",
+        "TransportError",
+        "RequestTimeoutError",
+        "ResponseFormatError",
+        "InvalidUUIDError",
+        "AuthenticationError",
+    } <= kinds
+    for error in errors:
+        assert_clean(error)
+    assert CANARY not in caplog.text
+    for record in caplog.records:
+        assert CANARY not in repr(record.args)
+
+
+def test_canary_token_never_leaks_async(caplog: pytest.LogCaptureFixture) -> None:
+    """The async client keeps the token out of repr, errors and logs too."""
+    api = SimAPI(EXECUTIONS, token=CANARY)
+
+    async def main() -> list[BaseException]:
+        errors: list[BaseException] = []
+        async with AsyncPlannrClient(
+            CANARY, base_url="https://plannr.test", transport=AsyncSimTransport(api), **FAST
+        ) as client:
+            assert CANARY not in repr(client)
+            for inject in (
+                lambda: api.faults.status(404),
+                lambda: api.faults.reset(times=5),
+                lambda: api.faults.status(*[502] * 5),
+            ):
+                inject()
+                try:
+                    await client.get_execution(UUIDS[1])
+                except PlannrError as exc:
+                    errors.append(exc)
+            errors.extend((await client.fetch_executions([MISSING])).errors.values())
+        return errors
+
+    with caplog.at_level(logging.DEBUG):
+        errors = asyncio.run(main())
+    assert len(errors) == 4
+    for error in errors:
+        assert_clean(error)
+    assert CANARY not in caplog.text
+
+
+def test_sync_transport_errors_do_not_chain_httpx_exceptions() -> None:
+    """Our TransportError is raised fresh: no httpx exception (holding the request) behind it."""
+    api = SimAPI(EXECUTIONS, token=CANARY)
+    api.faults.reset(times=5)
+    transport = SimTransport(api)
+    client = PlannrClient(CANARY, base_url="https://plannr.test", transport=transport, **FAST)
+    with client, pytest.raises(PlannrError) as info:
+        client.get_execution(UUIDS[0])
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
