@@ -4,12 +4,10 @@ HTTP client -> raw JSON -> polars frames -> altair charts -> ipywidgets -> noteb
 loaded on first use, so ``import plannr_nb`` stays fast.
 """
 
-from __future__ import annotations
+import importlib as _importlib
+import typing as _typing
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._charts import gantt, save_chart, status_chart, step_stats, step_stats_chart
     from ._client import AsyncPlannrClient, FetchResult, PlannrClient
     from ._connect import connect
@@ -128,12 +126,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _EXPORTS.get(name)
     if module is None:
         msg = f"module 'plannr_nb' has no attribute {name!r}"
         raise AttributeError(msg)
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
 

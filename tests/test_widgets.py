@@ -1,0 +1,189 @@
+"""ExecutionExplorer driven from Python, as the browser would: set traits, click, read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+import plannr_nb as pnb
+from plannr_nb._sim import SimAPI, SimTransport
+
+STORY = pnb.DEMO_STORY_UUID
+RUNNING = pnb.DEMO_RUNNING_UUID
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+@pytest.fixture(autouse=True)
+def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_NB_DEMO", "PLANNR_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _texts(output: Any) -> str:
+    """Everything an Output widget shows, as one string."""
+    parts = []
+    for item in output.outputs:
+        for mime, value in item.get("data", {}).items():
+            parts.append(json.dumps(value) if not isinstance(value, str) else value)
+            parts.append(mime)
+    return "\n".join(parts)
+
+
+def test_without_client_or_token_it_runs_on_the_demo_and_says_so() -> None:
+    """No client, no token: the demo client, and a banner that says so."""
+    explorer = pnb.ExecutionExplorer()
+    assert explorer.demo
+    assert "Demo data" in explorer.banner.value
+    assert explorer.client.is_demo
+
+
+def test_with_a_token_it_uses_the_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token in the environment: the real client, never the demo, and no token in the UI."""
+    monkeypatch.setenv("PLANNR_ACCESS_TOKEN", "canary-token-widget-1234567890")
+    explorer = pnb.ExecutionExplorer()
+    assert not explorer.demo
+    assert "api.plannrcrm.com" in explorer.banner.value
+    assert "canary" not in explorer.banner.value
+    assert "canary" not in repr(explorer)
+
+
+def test_validation_as_you_type() -> None:
+    """Each bad entry gets its own message; valid ones are counted; Fetch waits for one."""
+    explorer = pnb.ExecutionExplorer()
+    assert explorer.fetch_button.disabled
+    explorer.uuid_box.value = (
+        f"{{{STORY.upper()}}}\nhttps://app.plannrcrm.com/automations/executions/{RUNNING}"
+        f", not-a-uuid ../users {STORY}"
+    )
+    assert explorer.uuids == [STORY, RUNNING]
+    assert set(explorer.invalid) == {"not-a-uuid", "../users"}
+    assert "2 UUIDs ready" in explorer.validation.value
+    assert "not-a-uuid" in explorer.validation.value
+    assert "../users" in explorer.validation.value
+    assert not explorer.fetch_button.disabled
+
+
+def test_click_fetch_fills_frames_tabs_and_reports_each_failure() -> None:
+    """Fetch: frames for the next cell, every tab filled, failures per input in words."""
+    explorer = pnb.ExecutionExplorer(include_account=True)
+    explorer.uuid_box.value = f"{STORY}\n{RUNNING}\n{MISSING}\nnope"
+    explorer.fetch_button.click()
+
+    assert set(explorer.executions["execution_uuid"]) == {STORY, RUNNING}
+    assert explorer.steps.height == 24
+    assert explorer.accounts.height == 2
+    assert set(explorer.errors) == {MISSING, "nope"}
+    assert isinstance(explorer.errors[MISSING], pnb.NotFoundError)
+    assert isinstance(explorer.errors["nope"], pnb.InvalidUUIDError)
+    assert "2 could not be fetched" in explorer.status.value
+    assert "Traceback" not in explorer.status.value
+
+    summary = _texts(explorer.outputs["Summary"])
+    assert "2 executions" in summary
+    assert "the account_uuid field is required" in summary
+    timeline = _texts(explorer.outputs["Timeline"])
+    assert "application/vnd.vegalite.v5+json" in timeline
+    steps = _texts(explorer.outputs["Steps"])
+    assert "Send SMS" in steps
+    assert "the account_uuid field is required" in steps
+    assert "application/vnd.vegalite.v5+json" in _texts(explorer.outputs["Statistics"])
+    errors = _texts(explorer.outputs["Errors"])
+    assert MISSING in errors
+    assert "NotFoundError" in errors
+    assert "check the UUID" in errors.lower() or "Check the UUID" in errors
+    assert "Traceback" not in errors
+    assert STORY in _texts(explorer.outputs["Raw JSON"])
+    assert "Errors (2)" in explorer.tabs.titles
+
+
+def test_fetch_returns_once_frames_are_there_and_parameters_prefill() -> None:
+    """Initial values come from parameters; fetch=True fetches at construction."""
+    explorer = pnb.ExecutionExplorer(uuids=[STORY], fetch=True, tz="UTC")
+    assert explorer.executions["execution_uuid"].to_list() == [STORY]
+    assert explorer.zone.value == "UTC"
+    result = explorer.fetch()
+    assert [item["uuid"] for item in result.executions] == [STORY]
+    assert "failed" in _texts(explorer.outputs["Summary"])
+
+
+def test_partial_batch_failure_is_shown_per_uuid() -> None:
+    """A server error for one request: the others still arrive; the failure is in words."""
+    api = SimAPI(pnb.load_demo_executions(), rate_limit=None)
+    client = pnb.PlannrClient(
+        "token",
+        base_url="https://plannr.test",
+        transport=SimTransport(api),
+        max_retries=0,
+        retry_wait=(0.0, 0.0),
+    )
+    api.faults.status(500, 500, 500, path=f"/api/v1/automation-executions/{MISSING}")
+    explorer = pnb.ExecutionExplorer(client)
+    explorer.uuid_box.value = f"{STORY} {MISSING}"
+    explorer.fetch()
+    assert explorer.executions["execution_uuid"].to_list() == [STORY]
+    assert isinstance(explorer.errors[MISSING], pnb.ServerError)
+    assert MISSING in _texts(explorer.outputs["Errors"])
+
+
+def test_refresh_refetches_only_running_executions() -> None:
+    """Refresh asks again only for executions that have not finished."""
+    api = SimAPI(pnb.load_demo_executions(), rate_limit=None)
+    client = pnb.PlannrClient("t", base_url="https://plannr.test", transport=SimTransport(api))
+    explorer = pnb.ExecutionExplorer(client, uuids=f"{STORY} {RUNNING}", fetch=True)
+    assert not explorer.refresh_button.disabled
+    api.clear_log()
+    explorer.refresh_button.click()
+    asked = " ".join(f"{request.path} {request.query}" for request in api.requests)
+    assert RUNNING in asked
+    assert STORY not in asked
+    assert "Refreshed 1 running execution" in explorer.status.value
+
+
+def test_transport_failure_is_words_not_a_traceback() -> None:
+    """A network failure during a click shows a message in the status line."""
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    client = pnb.PlannrClient(
+        "t",
+        base_url="https://plannr.test",
+        transport=httpx.MockTransport(broken),
+        max_retries=0,
+        retry_wait=(0.0, 0.0),
+    )
+    explorer = pnb.ExecutionExplorer(client, uuids=STORY)
+    explorer.fetch_button.click()
+    assert explorer.executions.height == 0
+    assert STORY in explorer.errors
+    assert "Traceback" not in explorer.status.value + _texts(explorer.outputs["Errors"])
+
+
+def test_zone_change_redraws_in_that_zone() -> None:
+    """Switching the zone redraws the timeline with the zone named on its axis."""
+    explorer = pnb.ExecutionExplorer(uuids=STORY, fetch=True, tz="Europe/London")
+    assert "Europe/London" in _texts(explorer.outputs["Timeline"])
+    explorer.zone.value = "UTC"
+    assert "(UTC)" in _texts(explorer.outputs["Timeline"])
+
+
+def test_auto_refresh_timer_starts_and_stops() -> None:
+    """Choosing an interval arms a timer; Off and close() disarm it."""
+    explorer = pnb.ExecutionExplorer(uuids=RUNNING, fetch=True)
+    explorer.auto_refresh.value = 300
+    assert explorer._timer is not None
+    assert explorer._timer.is_alive()
+    explorer.auto_refresh.value = 0
+    assert explorer._timer is None
+    explorer.auto_refresh.value = 60
+    explorer.close()
+    assert explorer._timer is None
+
+
+def test_async_client_is_refused_with_a_clear_message() -> None:
+    """The explorer needs the blocking client: a clear TypeError otherwise."""
+    with pytest.raises(TypeError, match="blocking"):
+        pnb.ExecutionExplorer(pnb.AsyncPlannrClient.demo())  # type: ignore[arg-type]
