@@ -925,6 +925,8 @@ def status_chart(executions: pl.DataFrame, *, width: int = 560) -> alt.TopLevelM
         .get_column("blueprint")
         .to_list()
     )
+    most = int(counts.select(pl.col("total").max().fill_null(0)).item())
+    ticks = list(range(most + 1)) if most <= 10 else None
     rank = {s: i for i, s in enumerate(domain)}
     counts = counts.with_columns(
         pl.col("state").replace_strict(rank, return_dtype=pl.Int64).alias("state_order")
@@ -934,7 +936,13 @@ def status_chart(executions: pl.DataFrame, *, width: int = 560) -> alt.TopLevelM
         .mark_bar(stroke="white", strokeWidth=0.5)
         .encode(
             y=alt.Y("blueprint:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
-            x=alt.X("count:Q", title="Executions", stack="zero"),
+            x=alt.X(
+                "count:Q",
+                title="Executions",
+                stack="zero",
+                # Whole executions only: Vega-Lite ignores tickMinStep on small domains.
+                axis=alt.Axis(format="d", values=ticks) if ticks else alt.Axis(format="d"),
+            ),
             color=alt.Color(
                 "state:N",
                 title="Status",

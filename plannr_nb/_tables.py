@@ -16,9 +16,9 @@ __all__ = ["Table", "table"]
 _STYLE = (
     "<style>"
     ".plannr-table{border-collapse:collapse;font-size:13px;margin:4px 0 12px}"
-    ".plannr-table th{text-align:left;border-bottom:2px solid #888;padding:4px 10px}"
+    ".plannr-table th{text-align:left !important;border-bottom:2px solid #888;padding:4px 10px}"
     ".plannr-table td{border-bottom:1px solid #ddd;padding:3px 10px;vertical-align:top;"
-    "text-align:left}"
+    "text-align:left !important}"
     ".plannr-table tr.failed td{background:#fdecea}"
     ".plannr-table caption{caption-side:bottom;text-align:left;color:#666;font-size:12px}"
     "</style>"
