@@ -200,3 +200,28 @@ def test_redact_is_consistent_across_frames() -> None:
     single = pnb.redact(accounts)
     assert set(single["name"]).isdisjoint(set(accounts["name"]))
     assert single["account_uuid"].to_list() == accounts["account_uuid"].to_list()
+
+
+def test_lab_opens_copies_of_the_notebooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """plannr-nb lab copies the bundled notebooks to a workspace and execs JupyterLab there."""
+    from plannr_nb import _cli
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(_cli.os, "execv", lambda exe, argv: calls.append(argv))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PLANNR_ACCESS_TOKEN", raising=False)
+    monkeypatch.delenv("ACCESS_TOKEN", raising=False)
+    assert _cli.main(["lab", "--no-browser", "--port", "8123"]) == 0
+    workspace = tmp_path / "plannr-notebooks"
+    assert sorted(p.name for p in workspace.glob("*.ipynb")) == sorted(
+        p.name for p in (ROOT / "notebooks").glob("*.ipynb")
+    )
+    (workspace / "01_troubleshoot_execution.ipynb").write_text("{}")  # the user's own edits
+    _cli.main(["lab"])
+    assert (workspace / "01_troubleshoot_execution.ipynb").read_text() == "{}"
+    command = calls[0]
+    assert command[1:4] == ["-m", "jupyter", "lab"]
+    assert f"--ServerApp.root_dir={workspace}" in command
+    assert "--no-browser" in command
+    assert "8123" in command
+    assert ("--allow-root" in command) == (os.geteuid() == 0)
