@@ -1,0 +1,389 @@
+"""JupyterLab in a real Chromium: the bundled notebooks run and draw, and the explorer works.
+
+One JupyterLab (loopback, no token, its own temporary Jupyter dirs, over a fresh copy of
+``notebooks/``) and one headless Chromium serve the whole module. Screenshots land in
+``artifacts/browser/`` on success and failure alike.
+
+Run just this file: ``.venv/bin/python -m pytest tests/test_browser.py -v``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from _jupyter_server import Lab, jupyter_lab
+
+import plannr_nb
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--no-proxy-server",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+# Lab's Vega-Lite 5 renderer (application/vnd.vegalite.v5+json); it sets no data-mime-type.
+VEGA = ".jp-OutputArea-output.jp-RenderedVegaLite"
+STDERR = "application/vnd.jupyter.stderr"  # JupyterLab 4 renders errors under this one too
+KERNEL_READY_S = 60.0
+RUN_ALL_S = 120.0
+CHART_S = 20.0
+WIDGET_S = 30.0
+HOVER_S = 20.0
+
+
+def _chromium() -> str:
+    return os.environ.get("PLANNR_NB_CHROMIUM") or "/usr/bin/chromium"
+
+
+def _wait_until(what: str, check: Callable[[], Any], timeout: float, every: float = 0.2) -> Any:
+    """Poll ``check`` until it returns something truthy; fail saying ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"after {timeout:.0f} s: {what}")
+        time.sleep(every)
+
+
+# fixtures -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def artifacts(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The screenshot folder, emptied of the last run's pictures; named in the output at the end."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
+    yield ARTIFACTS
+    shots = sorted(p.name for p in ARTIFACTS.glob("*.png"))
+    line = f"browser test screenshots in {ARTIFACTS}: {', '.join(shots) or 'none'}"
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """A JupyterLab over a fresh copy of the bundled notebooks, stopped at the end."""
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root = base / "notebooks"
+    root.mkdir()
+    for path in NOTEBOOKS:
+        shutil.copyfile(path, root / path.name)
+    with jupyter_lab(root, base / "home") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium (the system's, never a downloaded one) for the module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser tab with a large viewport."""
+    context = browser.new_context(viewport=VIEWPORT)
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+# JupyterLab steps -----------------------------------------------------------------------------
+
+
+def open_notebook(page: Page, lab: Lab, name: str) -> None:
+    """Open a notebook and wait until its kernel says Idle in the status bar."""
+    page.goto(f"{lab.url}/lab/tree/{name}?reset")
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=KERNEL_READY_S * 1000)
+    page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=KERNEL_READY_S * 1000)
+
+
+def _prompts(page: Page) -> list[str]:
+    # textContent, not innerText: Lab skips the layout of off-screen cells (content-visibility),
+    # and innerText of a skipped cell can be stale.
+    texts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").all_text_contents()
+    return [t.strip() for t in texts]
+
+
+def run_all(page: Page) -> None:
+    """Run > Run All Cells, again until a cell starts (a click before the kernel is up is lost)."""
+    before = _prompts(page)
+    deadline = time.monotonic() + KERNEL_READY_S
+    while True:
+        page.locator(".lm-MenuBar-itemLabel").filter(has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel").filter(has_text=re.compile(r"^Run All Cells$")).click()
+        stop = time.monotonic() + 3
+        while time.monotonic() < stop:
+            now = _prompts(page)
+            if "[*]:" in now or now != before:
+                return
+            time.sleep(0.1)
+        if time.monotonic() > deadline:
+            pytest.fail(f"Run All Cells never started a cell; prompts {_prompts(page)}")
+
+
+def wait_all_ran(page: Page) -> None:
+    """Wait until every code cell has an execution count and the kernel is Idle again."""
+
+    def done() -> bool:
+        prompts = _prompts(page)
+        ran = bool(prompts) and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts)
+        return ran and "Idle" in page.locator("#jp-main-statusbar").inner_text()
+
+    _wait_until(f"not every cell ran: prompts {_prompts(page)}", done, RUN_ALL_S)
+
+
+def assert_no_error_output(page: Page) -> None:
+    """No cell wrote to stderr: no traceback, no warning."""
+    texts = page.locator(f'.jp-OutputArea-output[data-mime-type="{STDERR}"]').all_text_contents()
+    assert texts == [], "cells wrote errors or warnings:\n" + "\n---\n".join(texts)
+
+
+def chart_outputs(page: Page) -> Locator:
+    """The Vega-Lite outputs of the notebook's own cells (not those inside widgets)."""
+    return page.locator(f".jp-Cell-outputArea > .jp-OutputArea-child > {VEGA}")
+
+
+def assert_drawn(chart: Locator, label: str) -> None:
+    """The output holds a vega-embed whose marks (canvas or svg) have a size."""
+
+    def drawn() -> bool:
+        marks = chart.locator(".vega-embed canvas.marks, .vega-embed svg.marks")
+        if marks.count() == 0:
+            return False
+        box = marks.first.bounding_box()
+        return box is not None and box["width"] > 50 and box["height"] > 20
+
+    _wait_until(f"{label}: no chart drawn (.vega-embed with a canvas or svg)", drawn, CHART_S)
+
+
+# Points (page coordinates) of the visible part of a Vega canvas that are drawn in a saturated
+# colour: marks, not axes, grid lines or text (grey) nor background (white).
+_MARK_POINTS = """canvas => {
+  canvas.scrollIntoView({block: 'center'});
+  const rect = canvas.getBoundingClientRect();
+  const top = Math.max(rect.top, 0), bottom = Math.min(rect.bottom, window.innerHeight);
+  const sx = canvas.width / rect.width, sy = canvas.height / rect.height;
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const points = [];
+  for (let y = top + 2; y < bottom - 2; y += 3) {
+    for (let x = rect.left + 2; x < rect.right - 2; x += 3) {
+      const row = Math.floor((y - rect.top) * sy), col = Math.floor((x - rect.left) * sx);
+      const i = (row * canvas.width + col) * 4;
+      const [r, g, b, a] = [pixels[i], pixels[i + 1], pixels[i + 2], pixels[i + 3]];
+      if (a > 200 && Math.max(r, g, b) - Math.min(r, g, b) > 60) points.push([x, y]);
+    }
+  }
+  const step = Math.max(1, Math.floor(points.length / 60));
+  return points.filter((_, k) => k % step === 0);
+}"""
+
+
+def hover_until_tooltip(page: Page, chart: Locator, label: str) -> str:
+    """Hover the chart's coloured marks until Vega's tooltip shows; return its text."""
+    canvas = chart.locator(".vega-embed canvas.marks").first
+    points = canvas.evaluate(_MARK_POINTS)
+    assert points, f"{label}: no coloured mark on the chart's canvas"
+    tooltip = page.locator("#vg-tooltip-element")
+    deadline = time.monotonic() + HOVER_S
+    for x, y in points:
+        page.mouse.move(x, y)
+        if tooltip.is_visible() and (text := tooltip.inner_text().strip()):
+            page.mouse.move(0, 0)
+            return text
+        if time.monotonic() > deadline:
+            break
+    pytest.fail(f"{label}: no tooltip over any of {len(points)} points on its marks")
+
+
+def screenshot_whole_notebook(page: Page, path: Path) -> None:
+    """Grow the window to the notebook's height so one picture shows every cell."""
+    height = page.evaluate(
+        "() => { const n = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')"
+        " || document.querySelector('.jp-NotebookPanel .jp-Notebook');"
+        " if (!n) return 0; n.scrollTop = 0; return n.scrollHeight; }"
+    )
+    page.set_viewport_size(
+        {
+            "width": VIEWPORT["width"],
+            "height": max(VIEWPORT["height"], min(int(height) + 200, 12000)),
+        }
+    )
+    time.sleep(1.0)  # let Lab lay out and Vega redraw at the new size
+    page.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
+
+
+def screenshot_element(page: Page, element: Locator, path: Path) -> None:
+    """Grow the window to fit the element, then picture just the element."""
+    box = element.bounding_box()
+    height = int(box["height"]) if box else 0
+    page.set_viewport_size(
+        {"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], min(height + 300, 12000))}
+    )
+    try:
+        element.scroll_into_view_if_needed()
+        time.sleep(0.3)
+        element.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(VIEWPORT)
+
+
+def _safe_screenshot(take: Callable[[], None], path: Path) -> None:
+    try:
+        take()
+    except Exception as exc:  # a failed picture must not hide the test's own failure
+        print(f"could not save screenshot {path}: {exc}")
+    else:
+        print(f"screenshot: {path}")
+
+
+# tests ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_in_jupyterlab_and_draws_its_charts(
+    notebook: Path, lab: Lab, page: Page, artifacts: Path
+) -> None:
+    """Run All in JupyterLab: no cell errs or warns, every chart is drawn and shows tooltips."""
+    shot = artifacts / f"{notebook.stem}.png"
+    try:
+        open_notebook(page, lab, notebook.name)
+        run_all(page)
+        wait_all_ran(page)
+        assert_no_error_output(page)
+        charts = chart_outputs(page)
+        count = charts.count()
+        assert count >= 1, f"{notebook.name}: no Vega-Lite chart in the outputs"
+        for i in range(count):
+            assert_drawn(charts.nth(i), f"{notebook.name} chart {i + 1}/{count}")
+        for i in range(count):
+            text = hover_until_tooltip(page, charts.nth(i), f"{notebook.name} chart {i + 1}")
+            assert text
+        body = page.locator(".jp-Notebook").first.text_content() or ""
+        for broken in ("Loading widget", "Error displaying widget", "model not found"):
+            assert broken not in body, f"{notebook.name}: a widget did not render ({broken!r})"
+    finally:
+        _safe_screenshot(lambda: screenshot_whole_notebook(page, shot), shot)
+
+
+def test_explorer_validates_fetches_and_fills_its_tabs(
+    lab: Lab, page: Page, artifacts: Path
+) -> None:
+    """Explorer: a bad UUID is named, Fetch fills errors, timeline and steps; tabs switch."""
+    shot = artifacts / "explorer.png"
+    explorer: Locator | None = None
+    try:
+        open_notebook(page, lab, "01_troubleshoot_execution.ipynb")
+        run_all(page)
+        wait_all_ran(page)
+        explorer = (
+            page.locator(".jp-Cell-outputArea .widget-vbox")
+            .filter(has=page.locator(".widget-textarea"))
+            .filter(has=page.locator(".widget-tab"))
+        )
+        textarea = explorer.locator(".widget-textarea textarea")
+        textarea.wait_for(timeout=WIDGET_S * 1000)
+        assert explorer.count() == 1
+        explorer.scroll_into_view_if_needed()
+        status = explorer.locator(".widget-html").filter(has_text="Fetched")
+        status.wait_for(timeout=WIDGET_S * 1000)
+        assert "Fetched 1 execution" in status.inner_text()
+
+        textarea.fill(f"{plannr_nb.DEMO_RUNNING_UUID}\nnot-a-uuid")
+        validation = explorer.locator(".widget-html").filter(has_text="is not an execution UUID")
+        validation.wait_for(timeout=WIDGET_S * 1000)
+        assert "not-a-uuid" in validation.inner_text()
+        assert "1 UUID ready" in validation.inner_text()
+
+        fetch = explorer.locator("button.jupyter-button").filter(
+            has_text=re.compile(r"^\s*Fetch\s*$")
+        )
+        fetch.click()
+        status = explorer.locator(".widget-html").filter(has_text="could not be fetched")
+        status.wait_for(timeout=WIDGET_S * 1000)
+        assert "Fetched 1 execution" in status.inner_text()
+
+        tabs = explorer.locator(".lm-TabBar-tab")
+        errors_tab = tabs.filter(has_text=re.compile(r"^Errors \(1\)$"))
+        errors_tab.wait_for(timeout=WIDGET_S * 1000)
+
+        def panel() -> Locator:
+            return explorer.locator(".widget-tab-contents > .widget-output:not(.lm-mod-hidden)")
+
+        errors_tab.click()
+        _wait_until(
+            "the Errors tab does not name not-a-uuid",
+            lambda: (
+                "not-a-uuid" in panel().inner_text()
+                and "is not an execution UUID" in panel().inner_text()
+            ),
+            WIDGET_S,
+        )
+        screenshot_element(page, explorer, artifacts / "explorer_errors.png")
+
+        tabs.filter(has_text=re.compile(r"^Timeline$")).click()
+        timeline = panel().locator(VEGA)
+        assert_drawn(timeline, "explorer timeline")
+        hover_until_tooltip(page, timeline, "explorer timeline")
+        screenshot_element(page, explorer, artifacts / "explorer_timeline.png")
+
+        tabs.filter(has_text=re.compile(r"^Steps$")).click()
+        table = panel().locator("table")
+        table.first.wait_for(timeout=WIDGET_S * 1000)
+        steps_text = panel().inner_text()
+        # The frame's HTML shortens long strings, so look for the UUID's first block.
+        assert plannr_nb.DEMO_RUNNING_UUID[:8] in steps_text
+        assert "Send document request email" in steps_text
+        assert "Send SMS" in steps_text
+        screenshot_element(page, explorer, artifacts / "explorer_steps.png")
+
+        tabs.filter(has_text=re.compile(r"^Statistics$")).click()
+        assert_drawn(panel().locator(VEGA), "statistics")
+
+        errors_tab.click()
+        assert "not-a-uuid" in panel().inner_text()
+    finally:
+        target = explorer if explorer is not None and explorer.count() == 1 else None
+        if target is not None:
+            _safe_screenshot(lambda: screenshot_element(page, target, shot), shot)
+        else:
+            _safe_screenshot(lambda: page.screenshot(path=str(shot)), shot)
