@@ -731,8 +731,9 @@ def step_stats(steps: pl.DataFrame) -> pl.DataFrame:
     Returns
     -------
     polars.DataFrame
-        One row per ``(execution_name, name)``, in blueprint then step order, with
-        ``execution_name``, ``name``, ``position`` (first position seen), ``executions``
+        One row per ``(execution_name, name, occurrence)``, in blueprint then step order, with
+        ``execution_name``, ``name``, ``occurrence`` (1 for the first step of that name in a run,
+        2 for the second, ...), ``position`` (first position seen), ``executions``
         (distinct executions), ``count`` (step rows), ``executed``, ``failures``,
         ``gap_median``, ``gap_p90``, ``gap_max`` (Duration; gaps are the time since the
         previous step) and ``outlier`` (the slowest gap is more than :data:`OUTLIER_FACTOR`
@@ -740,8 +741,12 @@ def step_stats(steps: pl.DataFrame) -> pl.DataFrame:
     """
     _check_columns(steps, _STEPS_COLUMNS, "step_stats()", "steps_frame")
     gap = pl.col("gap").cast(pl.Duration("us"))
+    # A name that repeats within a blueprint ("Send reminder email" twice) is a different step
+    # each time: keep them apart by their occurrence, robust to steps missing in some runs.
+    occurrence = pl.int_range(pl.len()).over("execution_uuid", "name", order_by="position") + 1
     stats = (
-        steps.group_by("execution_name", "name")
+        steps.with_columns(occurrence.cast(pl.Int64).alias("occurrence"))
+        .group_by("execution_name", "name", "occurrence")
         .agg(
             pl.col("position").min().alias("position"),
             pl.col("execution_uuid").n_unique().cast(pl.Int64).alias("executions"),
@@ -765,11 +770,12 @@ def step_stats(steps: pl.DataFrame) -> pl.DataFrame:
             .fill_null(False)
             .alias("outlier")
         )
-        .sort("execution_name", "position", "name", nulls_last=True)
+        .sort("execution_name", "position", "name", "occurrence", nulls_last=True)
     )
     return stats.select(
         "execution_name",
         "name",
+        "occurrence",
         "position",
         "executions",
         "count",

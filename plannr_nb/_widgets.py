@@ -18,6 +18,7 @@ from ._errors import PlannrError
 from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
 from ._render import plannr_renderer
 from ._story import explain
+from ._tables import table
 from ._uuids import UUIDEntry, parse_uuid_text
 
 try:
@@ -128,7 +129,11 @@ class ExecutionExplorer:
             description="Fetch", button_style="primary", icon="download"
         )
         self.refresh_button = widgets.Button(
-            description="Refresh running", icon="refresh", disabled=True
+            description="Refresh running",
+            icon="refresh",
+            disabled=True,
+            layout=widgets.Layout(width="auto"),
+            tooltip="Fetch again the executions that have not finished",
         )
         self.auto_refresh = widgets.Dropdown(
             options=list(REFRESH_CHOICES), value=auto_refresh, description="Auto"
@@ -367,33 +372,45 @@ class ExecutionExplorer:
                 self._markdown(f"**{ex.height} executions:** {lines}."),
                 *(stories if ex.height <= _STORIES else []),
                 self._chart(status_chart(ex)),
-                ex.select(
-                    "execution_uuid",
-                    "name",
-                    "status",
-                    "created_at",
-                    "step_count",
-                    "failed_step_count",
-                    "first_failed_step",
-                    "account_name",
-                ).head(_TABLE_ROWS),
+                table(
+                    ex.select(
+                        "execution_uuid",
+                        "name",
+                        "status",
+                        "created_at",
+                        "step_count",
+                        "failed_step_count",
+                        "first_failed_step",
+                        "account_name",
+                    ),
+                    tz=tz,
+                    max_rows=_TABLE_ROWS,
+                ),
             )
         if ex.height:
             self._show("Timeline", self._chart(gantt(steps, tz=tz, relative=ex.height > 1)))
             self._show(
                 "Steps",
-                steps.select(
-                    "execution_uuid",
-                    "position",
-                    "name",
-                    "status",
-                    "executed_at",
-                    "gap",
-                    "failed",
-                    "errors",
-                ).head(_TABLE_ROWS),
+                table(
+                    steps.select(
+                        "execution_uuid",
+                        (pl.col("position") + 1).alias("step"),
+                        "name",
+                        "status",
+                        "executed_at",
+                        pl.col("gap").alias("wait_since_previous"),
+                        "failed",
+                        "errors",
+                    ),
+                    tz=tz,
+                    max_rows=_TABLE_ROWS,
+                ),
             )
-            self._show("Statistics", step_stats(steps), self._chart(step_stats_chart(steps)))
+            self._show(
+                "Statistics",
+                self._chart(step_stats_chart(steps)),
+                table(step_stats(steps), tz=tz, max_rows=_TABLE_ROWS),
+            )
             raw = json.dumps(self.payloads[:_RAW_LIMIT], indent=2, ensure_ascii=False)
             note = (
                 f"<p>First {_RAW_LIMIT} of {len(self.payloads)} executions.</p>"
@@ -401,18 +418,17 @@ class ExecutionExplorer:
                 else ""
             )
             self._show("Raw JSON", self._html(f"{note}<pre>{html.escape(raw)}</pre>"))
-        rows = "".join(
-            f"<tr><td><code>{html.escape(key)}</code></td><td>{html.escape(type(err).__name__)}"
-            f"</td><td>{html.escape(str(err))}</td></tr>"
-            for key, err in self.errors.items()
+        failures = pl.DataFrame(
+            {
+                "input": list(self.errors),
+                "error": [type(err).__name__ for err in self.errors.values()],
+                "what happened": [str(err) for err in self.errors.values()],
+            },
+            schema={"input": pl.String, "error": pl.String, "what happened": pl.String},
         )
         self._show(
             "Errors",
-            self._html(
-                f"<table><tr><th>Input</th><th>Error</th><th>What happened</th></tr>{rows}</table>"
-                if rows
-                else "<p>Every UUID was fetched.</p>"
-            ),
+            table(failures, tz=tz) if self.errors else self._html("<p>Every UUID was fetched.</p>"),
         )
         self.tabs.titles = [
             f"Errors ({len(self.errors)})" if name == "Errors" and self.errors else name

@@ -14,7 +14,7 @@ import pytest
 import vl_convert
 from polars.testing import assert_frame_equal
 
-from plannr_nb import gantt, save_chart, status_chart, step_stats, step_stats_chart
+from plannr_nb import gantt, save_chart, status_chart, step_stats, step_stats_chart, steps_frame
 from plannr_nb._charts import STATUS_COLORS, UNKNOWN_STATUS_COLOR, _human_duration
 
 UTC = dt.UTC
@@ -510,3 +510,29 @@ def test_save_chart_accepts_a_spec_dict(tmp_path: Path) -> None:
     """A plain Vega-Lite dict can be saved too."""
     chart = alt.Chart(alt.InlineData(values=[{"a": 1}])).mark_point().encode(x="a:Q")
     assert save_chart(chart.to_dict(), tmp_path / "x.svg").exists()
+
+
+def test_step_stats_keeps_repeated_step_names_apart() -> None:
+    """A name that repeats within a run is two steps: one row each, by occurrence."""
+    payloads = [
+        {
+            "uuid": f"e{i}",
+            "name": "Chase",
+            "created_at": "2026-01-05T09:00:00Z",
+            "steps": [
+                {"uuid": f"a{i}", "name": "Send reminder email",
+                 "executed_at": "2026-01-05T09:00:05Z", "status": "completed"},
+                {"uuid": f"b{i}", "name": "Wait 3 days",
+                 "executed_at": "2026-01-08T09:00:05Z", "status": "completed"},
+                {"uuid": f"c{i}", "name": "Send reminder email",
+                 "executed_at": "2026-01-08T09:01:05Z", "status": "completed"},
+            ],
+        }
+        for i in range(3)
+    ]  # fmt: skip
+    stats = step_stats(steps_frame(payloads))
+    reminders = stats.filter(pl.col("name") == "Send reminder email")
+    assert reminders["occurrence"].to_list() == [1, 2]
+    assert reminders["position"].to_list() == [0, 2]
+    assert reminders["count"].to_list() == [3, 3]
+    assert reminders["gap_median"].to_list() == [dt.timedelta(seconds=5), dt.timedelta(minutes=1)]
