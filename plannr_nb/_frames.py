@@ -1,26 +1,28 @@
 """Execution responses to polars frames.
 
 One fast path for every input: each execution becomes one line of JSON, pyarrow reads the lines
-with an explicit, projected schema (no inference, unknown fields skipped) and polars derives the
-frames. Timestamps are read as text and parsed in polars with one strict ISO-8601 format; the few
-values that do not fit it (no offset, date only) are parsed one by one in Python, so nothing is
-silently lost. Input that pyarrow rejects is checked and repaired in Python, which either yields
-the same lines in canonical form or raises :class:`ResponseFormatError` saying what and where.
+with an explicit, projected schema (no inference, unknown fields skipped), a slice of the input
+at a time, and polars derives the frames. Timestamps are read as text and cast by arrow (a column
+at a time, all or nothing: only full timestamps with an offset); a column it refuses is parsed in
+polars with one strict ISO-8601 format, and the few values that do not fit that either (no
+offset, date only) are parsed one by one in Python, so nothing is silently lost. Input that
+pyarrow rejects is checked and repaired in Python, which either yields the same lines in
+canonical form or raises :class:`ResponseFormatError` saying what and where.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, TypeAlias
 from zoneinfo import ZoneInfo
 
 import orjson
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from ._config import FAILED_STATUSES, NAIVE_TIMESTAMP_ZONE
@@ -151,7 +153,17 @@ _PARSE = pa_json.ParseOptions(explicit_schema=_ARROW_SCHEMA, unexpected_field_be
 _PARSE_MULTILINE = pa_json.ParseOptions(
     explicit_schema=_ARROW_SCHEMA, unexpected_field_behavior="ignore", newlines_in_values=True
 )
-_READ = pa_json.ReadOptions(block_size=1 << 24, use_threads=True)
+# Arrow parses the blocks of one read in parallel; a read is a slice of the input of about
+# _CHUNK_BYTES (see _read_table).
+_BLOCK_BYTES = 1 << 22
+_CHUNK_BYTES = 1 << 25
+
+
+def _read_options(block_size: int) -> pa_json.ReadOptions:
+    return pa_json.ReadOptions(block_size=block_size, use_threads=True)
+
+
+_READ = _read_options(_BLOCK_BYTES)
 
 
 def _iter_payloads(payloads: Payloads) -> Iterator[Payload]:
@@ -203,9 +215,28 @@ def _to_lines(payloads: Payloads) -> tuple[list[bytes], bool]:
 
 
 def _read_table(lines: list[bytes], multiline: bool) -> pa.Table:
-    data = b"\n".join(lines)
+    """Arrow reads the lines in slices of about ``_CHUNK_BYTES``.
+
+    Joining a slice at a time bounds the extra copy of the input to one slice, and
+    ``pa.BufferReader`` hands the joined bytes to arrow without a second copy.
+    """
+    if not lines:  # e.g. only ``{"data": []}``: no executions at all
+        return _ARROW_SCHEMA.empty_table()
     options = _PARSE_MULTILINE if multiline else _PARSE
-    return pa_json.read_json(io.BytesIO(data), read_options=_READ, parse_options=options)
+    tables: list[pa.Table] = []
+    start = size = longest = 0
+    for stop, line in enumerate(lines, 1):
+        size += len(line) + 1
+        longest = max(longest, len(line))
+        if size >= _CHUNK_BYTES or stop == len(lines):
+            data = b"\n".join(lines[start:stop])
+            # A line may not straddle more than two blocks: blocks at least as long as any line.
+            read = _READ if longest < _BLOCK_BYTES else _read_options(longest + 2)
+            tables.append(
+                pa_json.read_json(pa.BufferReader(data), read_options=read, parse_options=options)
+            )
+            start, size, longest = stop, 0, 0
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
 def _load_table(payloads: Payloads) -> pa.Table:
@@ -353,7 +384,11 @@ def _parse_timestamp(text: str) -> datetime:
     value = datetime.fromisoformat(text.strip())
     if value.tzinfo is None:
         value = value.replace(tzinfo=_NAIVE_ZONE)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00: beyond datetime's range in UTC
+        msg = f"{text!r} is outside the range of dates"
+        raise ValueError(msg) from None
 
 
 def _timestamps(column: str) -> pl.Expr:
@@ -365,11 +400,50 @@ def _timestamps(column: str) -> pl.Expr:
     )
 
 
+_ARROW_UTC = pa.timestamp("us", tz="UTC")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# What Python's datetime can hold, in microseconds since the epoch.
+_MIN_US = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+_MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+
+
+def _arrow_timestamps(column: pl.Series) -> pl.Series | None:
+    """The column parsed by arrow's ISO-8601 cast, or None when any value needs the slow path.
+
+    The cast is all or nothing and accepts only full timestamps with an offset (``Z``,
+    ``+01:00``, ``+0100``, fractions up to microseconds), for which it gives the same instants
+    as the polars format and ``datetime.fromisoformat``; a naive or date-only value, an odd form
+    or an instant outside Python's datetime range sends the whole column down the exact path.
+    """
+    try:
+        cast = pc.cast(column.to_arrow(), _ARROW_UTC)
+    except pa.ArrowException:
+        return None
+    parsed = pl.Series(column.name, cast)
+    physical = parsed.to_physical()
+    low, high = physical.min(), physical.max()
+    if isinstance(low, int) and isinstance(high, int) and (low < _MIN_US or high > _MAX_US):
+        return None
+    return parsed
+
+
 def _finish_timestamps(
     frame: pl.DataFrame, columns: Iterable[str], what: str, key: str
 ) -> pl.DataFrame:
     """Parse ``columns`` (text) to UTC datetimes, strict about anything unparseable."""
-    columns = list(columns)
+    slow: list[str] = []
+    fast: list[pl.Series] = []
+    for name in columns:
+        parsed = _arrow_timestamps(frame[name])
+        if parsed is None:
+            slow.append(name)
+        else:
+            fast.append(parsed)
+    if fast:
+        frame = frame.with_columns(fast)
+    if not slow:
+        return frame
+    columns = slow
     raw = frame.select(key, *columns)
     frame = frame.with_columns(_timestamps(name) for name in columns)
     for name in columns:
@@ -377,7 +451,7 @@ def _finish_timestamps(
         if failed.len() == 0:
             continue
         mapping: dict[str, datetime] = {}
-        for text in failed.unique().to_list():
+        for text in failed.unique(maintain_order=True).to_list():
             try:
                 mapping[text] = _parse_timestamp(text)
             except ValueError:
@@ -530,7 +604,9 @@ def _executions_table(payloads: Payloads) -> pl.DataFrame:
             pl.when(wrapped).then(pl.col("data").struct.field(name)).otherwise(pl.col(name))
             for name, _ in _ARROW_EXEC_FIELDS
         )
-    frame = frame.drop("data").unique(subset="uuid", keep="last", maintain_order=True)
+    frame = frame.drop("data")
+    if frame["uuid"].n_unique() < frame.height:  # the last copy of an execution wins
+        frame = frame.unique(subset="uuid", keep="last", maintain_order=True)
     return _finish_timestamps(frame, ("created_at", "updated_at"), "execution", "uuid")
 
 
@@ -663,7 +739,11 @@ def executions_frame(payloads: Payloads) -> pl.DataFrame:
 
 
 def build_frames(payloads: Payloads, *, accounts: bool = True) -> Frames:
-    """Executions, steps and (optionally) accounts frames from one reading of ``payloads``."""
+    """Executions, steps and (optionally) accounts frames from one reading of ``payloads``.
+
+    Cheaper than calling :func:`executions_frame` and :func:`steps_frame` one after the other,
+    which read the payloads twice. ``accounts=False`` leaves the accounts frame empty.
+    """
     if isinstance(payloads, Iterator):
         payloads = list(payloads)
     table = _executions_table(payloads)

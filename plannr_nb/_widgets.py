@@ -126,13 +126,16 @@ class ExecutionExplorer:
             options=list(dict.fromkeys([tz, *ZONES])), value=tz, description="Zone"
         )
         self.fetch_button = widgets.Button(
-            description="Fetch", button_style="primary", icon="download"
+            description="Fetch",
+            button_style="primary",
+            icon="download",
+            layout=widgets.Layout(flex="0 0 auto"),
         )
         self.refresh_button = widgets.Button(
             description="Refresh running",
             icon="refresh",
             disabled=True,
-            layout=widgets.Layout(width="auto"),
+            layout=widgets.Layout(width="auto", min_width="160px", flex="0 0 auto"),
             tooltip="Fetch again the executions that have not finished",
         )
         self.auto_refresh = widgets.Dropdown(

@@ -571,3 +571,32 @@ def test_garbage_gives_response_format_error_or_frames(payload: Any) -> None:
     """Garbage raises ResponseFormatError, never a stray KeyError/TypeError."""
     with contextlib.suppress(ResponseFormatError):
         build_frames([payload])
+
+
+def test_timestamp_beyond_python_range_stays_exact() -> None:
+    """9999-12-31T23:59:59-01:00 is year 10000 in UTC: polars keeps it, nothing overflows."""
+    payload = execution(
+        "e-far", [step("s1", "x", "9999-12-31T23:59:59-01:00", updated_at="2026-06-08T16:08:03Z")]
+    )
+    frame = steps_frame(payload)
+    assert frame.select(pl.col("executed_at").dt.year()).item() == 10000
+    with pytest.raises(ResponseFormatError, match="e-far"):
+        steps_frame(
+            execution("e-far", [step("s1", "x", "9999-12-31T23:59:59", updated_at="nonsense")])
+        )
+
+
+def test_empty_list_page_gives_empty_frames() -> None:
+    """A list page with no executions ({"data": []}) gives empty frames, not an error."""
+    frames = build_frames(json.dumps({"data": [], "links": {"next": None}}))
+    assert frames.executions.height == 0
+    assert frames.steps.schema == pl.Schema(STEP_SCHEMA)
+
+
+def test_a_very_large_body_is_read() -> None:
+    """One body larger than the reader's block size still reads (a 2,000-step execution)."""
+    steps = [
+        step(f"s{i}", f"Step {i} " + "x" * 2000, "2026-06-08T16:08:03+01:00") for i in range(2000)
+    ]
+    frame = steps_frame(json.dumps(execution("big", steps)))
+    assert frame.height == 2000

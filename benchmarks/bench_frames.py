@@ -1,0 +1,319 @@
+"""Benchmark: execution response bodies -> polars frames, against pandas and the JSON floor.
+
+Usage::
+
+    python benchmarks/bench_frames.py [--sizes 10000 100000] [--repeat 3] [--quick]
+
+For each size, in one run and interleaved (so a busy machine slows every method alike), the
+median of ``--repeat`` timings of:
+
+* floor: ``orjson.loads`` of each body (reading JSON at all; results discarded);
+* ours: ``plannr_nb.executions_frame(bodies)`` + ``plannr_nb.steps_frame(bodies)`` (two reads),
+  and ``build_frames(bodies, accounts=False)`` (one read, both frames);
+* pandas: ``orjson.loads`` of each body, ``pandas.json_normalize`` for executions and
+  ``json_normalize(record_path="steps", meta=["uuid"])`` for steps, then
+  ``pd.to_datetime(utc=True, format="ISO8601")`` on the timestamp columns (what most users do).
+
+``cpu s`` is process CPU time (all threads): arrow parses on both cores, so on a machine busy
+with other work our wall time suffers more than the single-threaded floor's and pandas'.
+Peak memory is measured per method in a child process: the RSS high-water mark while the method
+runs, minus the RSS once the bodies are generated (``/proc/self/clear_refs`` resets the mark).
+Correctness: our frames are checked against a slow reference (``json`` +
+``datetime.fromisoformat``) on a sample and against pandas' row counts and timestamps in full.
+Prints figures, not a pass/fail verdict; ``--quick`` (2,000 bodies, 1 repeat) is a smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bodies import make_bodies
+
+import plannr_nb
+from plannr_nb._frames import build_frames
+
+METHODS = {
+    "floor": "floor: orjson.loads each body",
+    "ours": "ours: executions_frame + steps_frame",
+    "ours_once": "ours: build_frames(accounts=False)",
+    "pandas": "pandas: json_normalize + to_datetime",
+}
+
+
+# --- the methods ----------------------------------------------------------------------------
+
+
+def run_floor(bodies: list[bytes]) -> Any:
+    loads = orjson.loads
+    for body in bodies:
+        loads(body)
+    return None
+
+
+def run_ours(bodies: list[bytes]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return plannr_nb.executions_frame(bodies), plannr_nb.steps_frame(bodies)
+
+
+def run_ours_once(bodies: list[bytes]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    frames = build_frames(bodies, accounts=False)
+    return frames.executions, frames.steps
+
+
+def run_pandas(bodies: list[bytes]) -> tuple[Any, Any]:
+    decoded = [orjson.loads(body) for body in bodies]
+    executions = pd.json_normalize(decoded)
+    steps = pd.json_normalize(decoded, record_path="steps", meta=["uuid"], meta_prefix="execution_")
+    for frame, columns in (
+        (executions, ("created_at", "updated_at")),
+        (steps, ("created_at", "updated_at", "executed_at")),
+    ):
+        for column in columns:
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    return executions, steps
+
+
+RUNNERS: dict[str, Callable[[list[bytes]], Any]] = {
+    "floor": run_floor,
+    "ours": run_ours,
+    "ours_once": run_ours_once,
+    "pandas": run_pandas,
+}
+
+
+# --- memory: one child process per method ---------------------------------------------------
+
+
+def _status(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def child(method: str, size: int) -> None:
+    """Run one method once on freshly generated bodies; print its peak memory as JSON."""
+    bodies = make_bodies(size)
+    RUNNERS[method](bodies[:200])  # imports and first-call costs are not the method's memory
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # reset the RSS high-water mark to the current RSS
+        reset = True
+    except OSError:
+        reset = False
+    base = _status("VmRSS")
+    start = time.perf_counter()
+    result = RUNNERS[method](bodies)
+    seconds = time.perf_counter() - start
+    peak = _status("VmHWM")
+    del result
+    over = None
+    if base is not None and peak is not None and reset:
+        over = max(0, peak - base)
+    print(json.dumps({"method": method, "peak_over_input": over, "seconds": seconds}))
+
+
+def measure_memory(method: str, size: int) -> int | None:
+    command = [sys.executable, __file__, "--child", method, "--size", str(size)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
+    if done.returncode != 0:
+        print(f"  (memory child for {method} failed: {done.stderr.strip()[-300:]})")
+        return None
+    value = json.loads(done.stdout.strip().splitlines()[-1])["peak_over_input"]
+    return None if value is None else int(value)
+
+
+# --- correctness ----------------------------------------------------------------------------
+
+
+def _utc(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
+
+
+def check(
+    bodies: list[bytes],
+    ours: tuple[pl.DataFrame, pl.DataFrame],
+    once: tuple[pl.DataFrame, pl.DataFrame],
+    pandas_frames: tuple[Any, Any],
+    sample: int = 500,
+) -> list[str]:
+    """Problems found (empty when ours agrees with the reference and with pandas)."""
+    problems: list[str] = []
+    executions, steps = ours
+    if not (executions.equals(once[0]) and steps.equals(once[1])):
+        problems.append("build_frames differs from executions_frame/steps_frame")
+    pd_executions, pd_steps = pandas_frames
+    if executions.height != len(pd_executions):
+        problems.append(f"executions rows {executions.height} != pandas {len(pd_executions)}")
+    if steps.height != len(pd_steps):
+        problems.append(f"step rows {steps.height} != pandas {len(pd_steps)}")
+    else:
+        # Every executed_at, against pandas' (same row order: execution, then position).
+        theirs = pd_steps["executed_at"].dt.as_unit("us").astype("int64").to_numpy()
+        nat = pd_steps["executed_at"].isna().to_numpy()
+        mine = steps["executed_at"].to_physical()
+        if not (mine.is_null().to_numpy() == nat).all():
+            problems.append("executed_at nulls differ from pandas")
+        elif not (mine.fill_null(0).to_numpy()[~nat] == theirs[~nat]).all():
+            problems.append("executed_at values differ from pandas")
+    # A slow reference on a sample: json + datetime.fromisoformat, row by row.
+    step = max(1, len(bodies) // sample)
+    by_uuid = steps.partition_by("execution_uuid", as_dict=True, maintain_order=True)
+    exec_rows = {row["execution_uuid"]: row for row in executions.iter_rows(named=True)}
+    for body in bodies[::step]:
+        obj = json.loads(body)
+        row = exec_rows.get(obj["uuid"])
+        if row is None:
+            problems.append(f"execution {obj['uuid']} missing")
+            continue
+        if row["created_at"] != _utc(obj["created_at"]):
+            problems.append(f"execution {obj['uuid']}: created_at {row['created_at']}")
+        executed = [_utc(s["executed_at"]) for s in obj["steps"]]
+        done = [t for t in executed if t is not None]
+        expected = {
+            "step_count": len(obj["steps"]),
+            "executed_step_count": len(done),
+            "last_executed_at": max(done) if done else None,
+            "account_uuid": (obj.get("account") or {}).get("uuid"),
+        }
+        for name, value in expected.items():
+            if row[name] != value:
+                problems.append(f"execution {obj['uuid']}: {name} {row[name]!r} != {value!r}")
+        frame = by_uuid.get((obj["uuid"],))
+        rows = [] if frame is None else list(frame.iter_rows(named=True))
+        if len(rows) != len(obj["steps"]):
+            problems.append(f"execution {obj['uuid']}: {len(rows)} step rows")
+            continue
+        for position, (got, want) in enumerate(zip(rows, obj["steps"], strict=True)):
+            for name in ("created_at", "updated_at", "executed_at"):
+                if got[name] != _utc(want[name]):
+                    problems.append(f"{want['uuid']}: {name} {got[name]} != {want[name]}")
+            if got["step_uuid"] != want["uuid"] or got["position"] != position:
+                problems.append(f"{want['uuid']}: uuid or position differs")
+    return problems[:10]
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def _fmt_mb(value: int | None, size: int) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value / 1e6:,.0f} MB ({value / size:.2f}x)"
+
+
+def bench(size: int, repeat: int, memory: bool) -> dict[str, Any]:
+    bodies = make_bodies(size)
+    total = sum(map(len, bodies))
+    print(
+        f"\n== {size:,} bodies: {total / 1e6:,.1f} MB of response bodies "
+        f"(average {total / size / 1e3:.2f} KB); median of {repeat} interleaved run(s)"
+    )
+    for runner in RUNNERS.values():  # first-call costs (lazy imports, caches) are not timed
+        runner(bodies[:200])
+    times: dict[str, list[float]] = {name: [] for name in RUNNERS}
+    cpu: dict[str, list[float]] = {name: [] for name in RUNNERS}
+    results: dict[str, Any] = {}
+    for _ in range(repeat):
+        for name, runner in RUNNERS.items():
+            results.pop(name, None)
+            gc.collect()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            results[name] = runner(bodies)
+            times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    problems = check(bodies, results["ours"], results["ours_once"], results["pandas"])
+    executions, steps = results["ours"]
+    del results
+    gc.collect()
+    median = {name: statistics.median(values) for name, values in times.items()}
+    median_cpu = {name: statistics.median(values) for name, values in cpu.items()}
+    peaks = {name: measure_memory(name, size) if memory else None for name in RUNNERS}
+    floor, pandas_s = median["floor"], median["pandas"]
+    header = (
+        f"{'method':<40} {'seconds':>8} {'cpu s':>6} {'MB/s':>7} {'x floor':>8} "
+        f"{'vs pandas':>10}  peak memory over input"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, label in METHODS.items():
+        seconds = median[name]
+        print(
+            f"{label:<40} {seconds:>8.2f} {median_cpu[name]:>6.2f} {total / 1e6 / seconds:>7.0f} "
+            f"{seconds / floor:>8.2f} {pandas_s / seconds:>9.1f}x  {_fmt_mb(peaks[name], total)}"
+        )
+    print(
+        f"rows: {executions.height:,} executions, {steps.height:,} steps "
+        f"(pandas: same counts: {'yes' if not problems else 'see below'})"
+    )
+    for name in ("ours", "ours_once"):
+        print(
+            f"ratio {name}: {median[name] / floor:.2f}x floor, "
+            f"{pandas_s / median[name]:.1f}x faster than pandas, "
+            f"{total / 1e6 / median[name]:.0f} MB/s"
+        )
+    if problems:
+        print("CORRECTNESS PROBLEMS:")
+        for problem in problems:
+            print("  " + problem)
+    else:
+        print("correctness: ours == slow reference (sample) and == pandas (counts, executed_at)")
+    return {
+        "size": size,
+        "mb": total / 1e6,
+        "median": median,
+        "median_cpu": median_cpu,
+        "peaks": peaks,
+        "problems": problems,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="2,000 bodies, 1 repeat")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory children")
+    parser.add_argument("--child", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.size)
+        return 0
+    sizes, repeat = ([2_000], 1) if args.quick else (args.sizes, args.repeat)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, polars {pl.__version__}, "
+        f"pyarrow {__import__('pyarrow').__version__}, "
+        f"pandas {pd.__version__}, orjson {orjson.__version__}"
+    )
+    failed = False
+    for size in sizes:
+        outcome = bench(size, repeat, memory=not args.no_memory)
+        failed = failed or bool(outcome["problems"])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
