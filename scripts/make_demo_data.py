@@ -860,8 +860,40 @@ def generate() -> list[dict[str, Any]]:
             ex["account"] = json.loads(json.dumps(accounts[assignment[i]]))
             ex["blueprint_uuid"] = blueprint_uuid
         executions.append(ex)
+    executions.append(documented(bp_uuids, accounts))
     executions.sort(key=lambda e: (datetime.fromisoformat(e["created_at"]), e["uuid"]))
     return executions
+
+
+#: The execution of the API documentation's example response: the demo serves it too, so the
+#: documented UUID works offline. Same times and error as the docs; a made-up client.
+DOCUMENTED_UUID = "cc137447-a749-4b21-88a5-b27ef8b16878"
+
+
+def documented(bp_uuids: dict[str, str], accounts: list[dict[str, Any]]) -> dict[str, Any]:
+    rng = Random(SEED + 2)  # its own stream: the rest of the dataset does not move
+    welcome = next(bp for bp in BLUEPRINTS if bp.trigger == "client.created")
+    created = datetime(2026, 6, 8, 15, 8, 3, tzinfo=UTC)  # 16:08:03+01:00, as in the docs
+    runs = simulate(rng, welcome, created, skips=False, no_errors=True, overrides={0: 0, 1: 0})
+    runs[0].info = "Email queued to client"
+    runs[1].info = DOC_ERROR
+    for r in runs[2:]:
+        r.executed_at, r.status, r.info, r.updated_at = None, "pending", None, None
+    runs[0].updated_at = runs[1].updated_at = created
+    ex = execution_dict(
+        rng,
+        welcome,
+        bp_uuids[welcome.name],
+        "in_progress",
+        created,
+        runs,
+        created,
+        execution_uuid=DOCUMENTED_UUID,
+    )
+    blueprint_uuid = ex.pop("blueprint_uuid")
+    ex["account"] = json.loads(json.dumps(accounts[N_CLIENTS // 2]))
+    ex["blueprint_uuid"] = blueprint_uuid
+    return ex
 
 
 def render(executions: list[dict[str, Any]]) -> bytes:

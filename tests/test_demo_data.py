@@ -411,3 +411,21 @@ def test_generator_check_fails_on_a_stale_file(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1
+
+
+def test_the_documented_example_uuid_works_on_the_demo() -> None:
+    """The API docs' example UUID is served offline, with its completed-but-errored SMS."""
+    import plannr_nb as pnb
+
+    with pnb.PlannrClient.demo() as client:
+        execution = client.get_execution(
+            "CC137447-A749-4B21-88A5-B27EF8B16878", include_account=True
+        )
+    assert execution["created_at"] == "2026-06-08T16:08:03+01:00"
+    steps = pnb.steps_frame(execution)
+    sms = steps.row(1, named=True)
+    assert sms["name"] == "Send SMS"
+    assert sms["status"] == "completed"
+    assert sms["failed"]
+    assert sms["errors"] == ["the account_uuid field is required"]
+    assert "@example." in execution["account"]["email"]
