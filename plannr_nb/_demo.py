@@ -3,8 +3,9 @@
 ``plannr_nb/data/demo_executions.json`` holds 241 made-up automation executions in the shape of
 ``GET /api/v1/automation-executions/{uuid}`` (plus a ``blueprint_uuid`` key), regenerated
 deterministically by ``scripts/make_demo_data.py``. One of them sits at the UUID of the API
-documentation's example response (``cc137447-...``), with its times and its error. Every name, e-mail address and phone number
-in it is fictitious. Notebooks and the simulated API use it when no real account is at hand.
+documentation's example response (``cc137447-...``), with its times and its error. Every
+name, e-mail address and phone number in it is fictitious. Notebooks and the simulated API use
+it when no real account is at hand.
 """
 
 from __future__ import annotations
