@@ -116,16 +116,25 @@ class ExecutionCache:
             "stored_at": time.time(),
             "execution": execution,
         }
-        payload = orjson.dumps(record)
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.stem}.", suffix=".tmp", dir=self.directory
-        )
+        try:
+            payload = orjson.dumps(record)
+            handle, temporary = tempfile.mkstemp(
+                prefix=f".{path.stem}.", suffix=".tmp", dir=self.directory
+            )
+        except (OSError, TypeError) as exc:
+            # The cache is a convenience: a full disk must not lose what was fetched.
+            logger.warning("cache: could not store %s: %s", path.stem, exc)
+            return
         try:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(payload)
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(temporary, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            logger.warning("cache: could not store %s: %s", path.stem, exc)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)

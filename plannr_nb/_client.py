@@ -427,19 +427,24 @@ class _Core:
         )
         return TransportError(msg, url=url)
 
-    @staticmethod
-    def api_error(response: httpx.Response, *, uuid: str | None, attempts: int) -> ApiError:
+    def scrub(self, text: str) -> str:
+        """``text`` without the token, should a server have echoed it back."""
+        return text.replace(self.token, "[redacted]") if self.token else text
+
+    def api_error(self, response: httpx.Response, *, uuid: str | None, attempts: int) -> ApiError:
         error = ApiError.from_response(response, uuid=uuid, attempts=attempts)
         full = str(response.request.url)
-        if len(full) > 160 and error.args:
-            error.args = (str(error.args[0]).replace(full, _short_url(full)),)
+        if error.args:
+            message = str(error.args[0])
+            if len(full) > 160:
+                message = message.replace(full, _short_url(full))
+            error.args = (self.scrub(message),)
         return error
 
-    @staticmethod
-    def decode(response: httpx.Response, what: str) -> Any:
+    def decode(self, response: httpx.Response, what: str) -> Any:
         where = f"{response.request.method} {_short_url(response.request.url)}"
         content = response.content
-        excerpt = content[:_EXCERPT].decode("utf-8", "replace")
+        excerpt = self.scrub(content[:_EXCERPT].decode("utf-8", "replace"))
         content_type = response.headers.get("content-type", "")
         if content_type and "json" not in content_type.lower():
             msg = (
@@ -451,13 +456,14 @@ class _Core:
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError:
-            reason = "an empty body" if not content else "truncated or invalid JSON"
-            msg = (
-                f"{what}: {where} answered HTTP {response.status_code} with {reason} "
-                f"({len(content)} bytes: {excerpt!r}). Try again; if it persists, the API or a "
-                "proxy is mangling responses."
-            )
-            raise ResponseFormatError(msg, where=where) from None
+            pass  # raised below, outside this block: the decoder's error holds the whole body
+        reason = "an empty body" if not content else "truncated or invalid JSON"
+        msg = (
+            f"{what}: {where} answered HTTP {response.status_code} with {reason} "
+            f"({len(content)} bytes: {excerpt!r}). Try again; if it persists, the API or a "
+            "proxy is mangling responses."
+        )
+        raise ResponseFormatError(msg, where=where)
 
     def parse_execution(self, response: httpx.Response, uuid: str) -> Execution:
         what = f"execution {uuid}"
@@ -579,8 +585,12 @@ class _Batch:
         missing = [uuid for uuid in chunk if uuid not in self.found]
         if error is None or not missing:
             return missing
-        if isinstance(error, AuthenticationError | TransportError | ServerError | RateLimitError):
-            # Already retried, or hopeless (401): single requests would fare no better.
+        retried_server_error = isinstance(error, ServerError) and error.status_code != 500
+        if isinstance(error, AuthenticationError | TransportError | RateLimitError) or (
+            retried_server_error
+        ):
+            # Already retried, or hopeless (401): single requests would fare no better. A plain
+            # 500 is not retried and may come from one bad UUID in the list: isolate it below.
             for uuid in missing:
                 self.fail(uuid, error)
             return []

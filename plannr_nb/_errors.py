@@ -46,7 +46,14 @@ _BODY_EXCERPT = 300
 
 
 class PlannrError(Exception):
-    """Base of every error plannr_nb raises on purpose."""
+    """Base of every error plannr_nb raises on purpose.
+
+    ``.request`` and ``.response`` are the HTTP exchange when there is one (``None``
+    otherwise), always without the ``Authorization`` header.
+    """
+
+    request: httpx.Request | None = None
+    response: httpx.Response | None = None
 
 
 class InvalidUUIDError(PlannrError, ValueError):

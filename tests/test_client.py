@@ -779,3 +779,15 @@ def test_retries_are_logged_to_plannr_nb(
         client.get_execution(UUIDS[0])
     assert "HTTP 503; retry 1 of 4" in caplog.text
     assert all(r.name == "plannr_nb" for r in caplog.records)
+
+
+def test_a_500_on_a_list_request_falls_back_to_single_gets() -> None:
+    """A plain 500 on filter[uuid] (perhaps one bad UUID): each UUID is fetched on its own."""
+    api = SimAPI(EXECUTIONS[:5], rate_limit=None)
+    api.faults.status(500, path="/api/v1/automation-executions")
+    wanted = [e["uuid"] for e in EXECUTIONS[:5]]
+    with PlannrClient("t", base_url=BASE, transport=SimTransport(api), **FAST) as client:
+        result = client.fetch_executions(wanted)
+    assert [e["uuid"] for e in result.executions] == wanted
+    assert not result.errors
+    assert len(api.requests) == 1 + len(wanted)

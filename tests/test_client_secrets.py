@@ -156,3 +156,31 @@ def test_sync_transport_errors_do_not_chain_httpx_exceptions() -> None:
         client.get_execution(UUIDS[0])
     assert info.value.__cause__ is None
     assert info.value.__context__ is None
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body"),
+    [
+        (400, "application/json", b'{"message": "bad header: Bearer ' + CANARY.encode() + b'"}'),
+        (200, "text/html", b"<html>Authorization: Bearer " + CANARY.encode() + b"</html>"),
+        (200, "application/json", b'{"uuid": "' + CANARY.encode() + b'", '),
+    ],
+)
+def test_a_server_echoing_the_token_does_not_leak_it(
+    status: int, content_type: str, body: bytes
+) -> None:
+    """Error messages quote bodies; a body that echoes the token has it masked."""
+    import httpx
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"content-type": content_type})
+
+    with (
+        PlannrClient(
+            CANARY, base_url="https://plannr.test", transport=httpx.MockTransport(echo)
+        ) as c,
+        pytest.raises(PlannrError) as info,
+    ):
+        c.get_execution(UUIDS[0])
+    assert_clean(info.value)
+    assert "[redacted]" in str(info.value)
