@@ -30,14 +30,17 @@ The data is inlined as plain values, so altair's 5,000-row ``MaxRowsError`` neve
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, Literal, cast
 
 import altair as alt
 import polars as pl
+
+from ._story import check_zone
+
+StatsPer = Literal["name", "step"]
 
 __all__ = [
     "GANTT_MAX_STEPS",
@@ -228,14 +231,7 @@ def _check_columns(frame: pl.DataFrame, needed: Sequence[str], what: str, maker:
 
 
 def _check_tz(tz: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        msg = (
-            f"Unknown time zone {tz!r}: use an IANA name such as 'UTC' or 'Europe/London' "
-            "(install the 'tzdata' package if the system has no zone database)."
-        )
-        raise ValueError(msg) from exc
+    check_zone(tz)
     return tz
 
 
@@ -392,13 +388,20 @@ def _gantt_frame(steps: pl.DataFrame, tz: str, relative: bool) -> tuple[pl.DataF
         .then(pl.lit(""))
         .otherwise("+" + gap_human)
     )
-    lane = pl.format(
-        "{} · {} · {} · created {}",
-        pl.col("execution_name").cast(pl.String).fill_null("(unnamed blueprint)"),
-        pl.col("execution_uuid").cast(pl.String).str.slice(0, 8),
-        pl.col("execution_status").cast(pl.String).fill_null("(no status)"),
-        _zone_text(pl.col("execution_created_at"), tz, "%Y-%m-%d %H:%M %Z").fill_null("?"),
-    )
+
+    def lane_label(uuid_chars: int) -> pl.Expr:
+        return pl.format(
+            "{} · {} · {} · created {}",
+            pl.col("execution_name").cast(pl.String).fill_null("(unnamed blueprint)"),
+            pl.col("execution_uuid").cast(pl.String).str.slice(0, uuid_chars),
+            pl.col("execution_status").cast(pl.String).fill_null("(no status)"),
+            _zone_text(pl.col("execution_created_at"), tz, "%Y-%m-%d %H:%M %Z").fill_null("?"),
+        )
+
+    lane = lane_label(8)
+    lanes = base.select("execution_uuid", lane.alias("lane")).unique()
+    if lanes.get_column("lane").n_unique() < lanes.height:
+        lane = lane_label(36)  # short labels collide: every execution keeps a lane of its own
     frame = base.with_columns(
         _start=start,
         _end=end,
@@ -594,7 +597,9 @@ def gantt(
         )
     else:
         x_title = f"Time ({tz})"
-        axis = alt.Axis(format=dict(_AXIS_TIME_FORMAT), labelOverlap=True, grid=True)
+        axis = alt.Axis(
+            format=dict(_AXIS_TIME_FORMAT), formatType="utc", labelOverlap=True, grid=True
+        )
         x = alt.X("x_start:T", title=x_title, scale=alt.Scale(type="utc"), axis=axis)
         x_end = alt.X("x_end:T", title=x_title, scale=alt.Scale(type="utc"), axis=axis)
         x_main = alt.X(
@@ -720,34 +725,57 @@ def gantt(
 # Statistics
 
 
-def step_stats(steps: pl.DataFrame) -> pl.DataFrame:
-    """Per blueprint and step name, across executions: counts, failures and gap statistics.
+def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
+    """Per step name across executions: counts, failures and gap statistics.
 
     Parameters
     ----------
     steps
         A steps frame from :func:`plannr_nb.steps_frame` (not modified).
+    per
+        ``"name"`` (default): one row per step name, across executions and blueprints.
+        ``"step"``: one row per blueprint step, i.e. per ``(execution_name, name,
+        occurrence)``, so a name that repeats within a run ("Send reminder email" twice) and
+        the same name in two blueprints stay apart.
 
     Returns
     -------
     polars.DataFrame
-        One row per ``(execution_name, name, occurrence)``, in blueprint then step order, with
-        ``execution_name``, ``name``, ``occurrence`` (1 for the first step of that name in a run,
-        2 for the second, ...), ``position`` (first position seen), ``executions``
-        (distinct executions), ``count`` (step rows), ``executed``, ``failures``,
-        ``gap_median``, ``gap_p90``, ``gap_max`` (Duration; gaps are the time since the
-        previous step) and ``outlier`` (the slowest gap is more than :data:`OUTLIER_FACTOR`
-        times the p90, over at least :data:`OUTLIER_MIN_COUNT` gaps).
+        In step order, with ``execution_name`` (the blueprint; with ``per="name"``, the
+        blueprints joined when the name occurs in several), ``name``, ``occurrence`` (1 for the
+        first step of that name in a run, 2 for the second, ...; null with ``per="name"``),
+        ``position`` (first position seen), ``executions`` (distinct executions), ``count``
+        (step rows), ``executed``, ``failures``, ``gap_median``, ``gap_p90``, ``gap_max``
+        (Duration; gaps are the time since the previous step) and ``outlier`` (the slowest gap
+        is more than :data:`OUTLIER_FACTOR` times the p90, over at least
+        :data:`OUTLIER_MIN_COUNT` gaps).
     """
+    if per not in ("name", "step"):
+        msg = f"per must be 'name' or 'step', not {per!r}"
+        raise ValueError(msg)
     _check_columns(steps, _STEPS_COLUMNS, "step_stats()", "steps_frame")
     gap = pl.col("gap").cast(pl.Duration("us"))
     # A name that repeats within a blueprint ("Send reminder email" twice) is a different step
     # each time: keep them apart by their occurrence, robust to steps missing in some runs.
     occurrence = pl.int_range(pl.len()).over("execution_uuid", "name", order_by="position") + 1
+    keys = ["execution_name", "name", "occurrence"] if per == "step" else ["name"]
+    blueprints = (
+        []
+        if per == "step"
+        else [
+            pl.col("execution_name")
+            .drop_nulls()
+            .unique(maintain_order=True)
+            .str.join(", ")
+            .alias("execution_name"),
+            pl.lit(None, dtype=pl.Int64).alias("occurrence"),
+        ]
+    )
     stats = (
         steps.with_columns(occurrence.cast(pl.Int64).alias("occurrence"))
-        .group_by("execution_name", "name", "occurrence")
+        .group_by(keys)
         .agg(
+            *blueprints,
             pl.col("position").min().alias("position"),
             pl.col("execution_uuid").n_unique().cast(pl.Int64).alias("executions"),
             pl.len().cast(pl.Int64).alias("count"),
@@ -788,7 +816,9 @@ def step_stats(steps: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def step_stats_chart(steps: pl.DataFrame, *, width: int = 560) -> alt.TopLevelMixin:
+def step_stats_chart(
+    steps: pl.DataFrame, *, per: StatsPer = "name", width: int = 560
+) -> alt.TopLevelMixin:
     """Gap statistics per step name across executions, with outliers flagged.
 
     For each step name: a bar from the median to the p90 of the time since the previous step, a
@@ -799,22 +829,27 @@ def step_stats_chart(steps: pl.DataFrame, *, width: int = 560) -> alt.TopLevelMi
     ----------
     steps
         A steps frame from :func:`plannr_nb.steps_frame` (not modified); any number of rows.
+    per
+        ``"name"`` (a row per step name) or ``"step"`` (a row per blueprint step, repeated
+        names apart), as in :func:`step_stats`.
     width
         Width of the plot area in pixels.
 
     Returns
     -------
     altair.LayerChart
-        The chart; its data is one row per step name, whatever the size of ``steps``.
+        The chart; its data is one row per step name (or step), whatever the size of ``steps``.
     """
-    stats = step_stats(steps)
+    stats = step_stats(steps, per=per)
     if stats.height == 0:
         return _empty_chart("No steps to show.", "Time since the previous step, per step")
     max_us = stats.select(pl.col("gap_max").dt.total_microseconds().max()).item()
     unit, size = _pick_unit(max_us)
     blueprints = stats.get_column("execution_name").n_unique()
     row = pl.format("{}. {}", pl.col("position") + 1, pl.col("name").fill_null("(unnamed)"))
-    if blueprints > 1:
+    if per == "name":
+        row = pl.col("name").fill_null("(unnamed)")
+    elif blueprints > 1:
         row = pl.format("{} / {}", pl.col("execution_name").fill_null("(unnamed)"), row)
     us = {c: pl.col(c).dt.total_microseconds() for c in ("gap_median", "gap_p90", "gap_max")}
     data = stats.with_row_index("order").select(

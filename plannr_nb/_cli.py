@@ -180,7 +180,13 @@ def _report(args: argparse.Namespace) -> int:
     except Exception as exc:
         if type(exc).__name__ != "PapermillExecutionError":
             raise
-        print(f"plannr-nb report: a cell failed: {exc}", file=sys.stderr)
+        name, value = getattr(exc, "ename", "Error"), getattr(exc, "evalue", str(exc))
+        written = Path(args.output or f"{Path(args.notebook).stem}.html")
+        print(
+            f"plannr-nb report: cell {getattr(exc, 'exec_count', '?')} failed: {name}: {value}\n"
+            f"The report up to that cell is in {written} (and its .ipynb).",
+            file=sys.stderr,
+        )
         return 1
     print(f"Report: {result.html}")
     print(f"Executed notebook: {result.notebook}")

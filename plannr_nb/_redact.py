@@ -27,6 +27,9 @@ PERSONAL_COLUMNS: dict[str, str] = {
     "assigned_paraplanner": "person",
     "introduced_by": "person",
     "owners": "person",
+    # Circles are households, named after the family ("Osei family").
+    "circles": "group",
+    "joint_account_circle": "group",
 }
 #: Free-text columns searched for personal data inside them.
 TEXT_COLUMNS = ("info", "errors", "first_failed_step")
@@ -34,6 +37,10 @@ TEXT_COLUMNS = ("info", "errors", "first_failed_step")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 # UK numbers: +44 / 0 then 9-10 digits, with spaces, dashes or brackets in between.
 _PHONE = re.compile(r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)(?:\d[\s\-()]?){8,10}\d(?!\w)")
+_NAMED_EMAIL = re.compile(
+    r"\b([A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,3})\s*[<(\[\u2039]\s*"
+    r"([A-Za-z0-9._%+\-']+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})\s*[>)\]\u203a]"
+)
 _NI_NUMBER = re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", re.I)
 _POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b")
 _DOB = re.compile(r"\b(?:date of birth|dob|born)\b[:\s]*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}", re.I)
@@ -69,7 +76,10 @@ class Redactor:
         if kind == "email":
             made = f"person{number}@redacted.invalid"
         elif kind == "phone":
-            made = f"07700 900{number % 1000:03d}"
+            # Not a number: a pseudonym must never be somebody else's real phone.
+            made = f"[phone {number}]"
+        elif kind == "group":
+            made = f"Group {number}"
         elif kind == "url":
             made = f"https://redacted.invalid/{number}"
         elif kind == "code":
@@ -85,7 +95,7 @@ class Redactor:
 
     def _learn(self, frame: pl.DataFrame) -> None:
         for column, kind in self._personal(frame).items():
-            if kind not in {"person", "first", "last"}:
+            if kind not in {"person", "first", "last", "group"}:
                 continue
             for value in frame[column].drop_nulls().unique(maintain_order=True).to_list():
                 for part in str(value).split(", "):
@@ -104,7 +114,11 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """Mask personal data inside free text."""
-        out = _EMAIL.sub(lambda m: self.pseudonym("email", m.group(0)), value)
+        # "Jane Doe <jane@example.com>": the name before an address is that person's.
+        out = _NAMED_EMAIL.sub(
+            lambda m: f"{self.pseudonym('person', m.group(1))} <{m.group(2)}>", value
+        )
+        out = _EMAIL.sub(lambda m: self.pseudonym("email", m.group(0)), out)
         out = _PHONE.sub(lambda m: self.pseudonym("phone", re.sub(r"\D", "", m.group(0))), out)
         out = _NI_NUMBER.sub("[NI number]", out)
         out = _DOB.sub("[date of birth]", out)

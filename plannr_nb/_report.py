@@ -211,6 +211,9 @@ def render_report(
         html_path = html_path.with_suffix(".html")
     html_path = html_path.resolve()
     ipynb_path = html_path.with_suffix(".ipynb")
+    if ipynb_path == source.resolve():
+        # Never overwrite the notebook being run (a bundled one stays clean).
+        ipynb_path = html_path.with_name(f"{html_path.stem}.executed.ipynb")
     html_path.parent.mkdir(parents=True, exist_ok=True)
     params = _parameters_for(source, uuids, parameters or {}, redact)
 
@@ -219,6 +222,7 @@ def render_report(
         copy = work_path / source.name
         shutil.copyfile(source, copy)
         executed = work_path / f"{source.stem}.executed.ipynb"
+        title = str(params.get("title") or source.stem.replace("_", " "))
         with _environment(demo, base_url):
             try:
                 papermill.execute_notebook(
@@ -232,11 +236,11 @@ def render_report(
                     request_save_on_cell_execute=False,
                 )
             finally:
+                # Also when a cell failed: the report then shows how far it got, and where.
                 if executed.exists():
                     book = nbformat.read(executed, as_version=4)
                     _strip_widgets(book)
                     nbformat.write(book, ipynb_path)
-        book = nbformat.read(ipynb_path, as_version=4)
-        title = str(params.get("title") or source.stem.replace("_", " "))
-        html_path.write_text(_to_html(book, show_code=show_code, title=title), encoding="utf-8")
+                    html = _to_html(book, show_code=show_code, title=title)
+                    html_path.write_text(html, encoding="utf-8")
     return Report(html=html_path, notebook=ipynb_path)

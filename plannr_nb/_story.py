@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
 from ._config import FINISHED_STATUSES
 
-__all__ = ["explain", "human_duration", "next_checks"]
+__all__ = ["check_zone", "explain", "human_duration", "next_checks"]
 
 # Known error texts -> what a support person should check next. Order matters: first match wins.
 _ADVICE: list[tuple[re.Pattern[str], str]] = [
@@ -48,6 +48,18 @@ _ADVICE: list[tuple[re.Pattern[str], str]] = [
 ]
 _GENERIC = "Open the step in Plannr and check its configuration and the client's record."
 STALL_AFTER = timedelta(days=2)
+
+
+def check_zone(tz: str) -> ZoneInfo:
+    """The zone named ``tz``, or a ValueError that says what an IANA name looks like."""
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        msg = (
+            f"Unknown time zone {tz!r}: use an IANA name such as 'UTC' or 'Europe/London' "
+            "(install the 'tzdata' package if the system has no zone database)."
+        )
+        raise ValueError(msg) from exc
 
 
 def human_duration(value: timedelta | None) -> str:
@@ -118,7 +130,7 @@ def explain(
         When the execution is not in ``executions``.
 
     """
-    zone = ZoneInfo(tz)
+    zone = check_zone(tz)
     now = now or datetime.now(UTC)
     rows = executions.filter(pl.col("execution_uuid") == execution_uuid)
     if rows.height == 0:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import html
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from ._story import human_duration
+from ._story import check_zone, human_duration
 
 __all__ = ["Table", "table"]
 
@@ -33,7 +32,7 @@ class Table:
         self.tz = tz
         self.max_rows = max_rows
         self.caption = caption
-        self._zone = ZoneInfo(tz)
+        self._zone = check_zone(tz)
 
     def _cell(self, value: Any) -> str:
         if value is None:
@@ -121,5 +120,5 @@ def table(
         Text under the table.
 
     """
-    ZoneInfo(tz)  # fail early, with zoneinfo's message, on an unknown zone
+    check_zone(tz)  # fail early, with a message that says what a zone name looks like
     return Table(frame, tz=tz, max_rows=max_rows, caption=caption)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
+import uuid as uuid_module
 from dataclasses import dataclass
 
 from ._errors import InvalidUUIDError
 
 _CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_HEX32 = re.compile(r"[0-9a-f]{32}")
-_STRIP = " \t\r\n\"'`{}<>()[]"
+_QUOTES = ('"', "'", "`")
 # Loose finder for free text (app URLs, pasted lists): a UUID not glued to other hex.
 _FIND = re.compile(
     r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])"
@@ -17,22 +17,33 @@ _FIND = re.compile(
 _SPLIT = re.compile(r"[\s,;]+")
 
 
+def _unwrap(text: str, left: str, right: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == left and text[-1] == right:
+        return text[1:-1].strip()
+    return text
+
+
 def normalize_uuid(value: object) -> str:
     """Return ``value`` as a canonical lower-case UUID, or raise :class:`InvalidUUIDError`.
 
-    Surrounding white space, quotes, braces, a ``urn:uuid:`` prefix and upper case are accepted;
-    32 hexadecimal digits without hyphens are too.
+    Accepted around the 36 characters: white space, a pair of quotes, a pair of braces, a
+    ``urn:uuid:`` prefix, and upper case. Anything else (empty text, 32 digits without hyphens,
+    paths, SQL, a character too few) is refused before any request is made.
     """
+    if isinstance(value, uuid_module.UUID):
+        return str(value)
     if not isinstance(value, str):
         raise InvalidUUIDError.from_value(value)
-    text = value.strip().strip(_STRIP).strip()
+    text = value.strip()
+    for quote in _QUOTES:
+        text = _unwrap(text, quote, quote)
+    text = _unwrap(text, "{", "}")
     if text[:9].lower() == "urn:uuid:":
-        text = text[9:].strip(_STRIP)
-    text = text.lower()
+        text = text[9:]
+    text = _unwrap(text, "{", "}").lower()
     if _CANONICAL.fullmatch(text):
         return text
-    if _HEX32.fullmatch(text):
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
     raise InvalidUUIDError.from_value(value)
 
 

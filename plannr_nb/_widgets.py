@@ -17,7 +17,7 @@ from ._connect import connect, is_demo
 from ._errors import PlannrError
 from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
 from ._render import plannr_renderer
-from ._story import explain
+from ._story import check_zone, explain
 from ._tables import table
 from ._uuids import UUIDEntry, parse_uuid_text
 
@@ -91,6 +91,10 @@ class ExecutionExplorer:
         if isinstance(client, AsyncPlannrClient):
             msg = "ExecutionExplorer needs a PlannrClient (the blocking one), not the async one"
             raise TypeError(msg)
+        check_zone(tz)  # an unknown zone fails here, not at draw time
+        if auto_refresh < 0:
+            msg = f"auto_refresh is seconds between refreshes (0: off), not {auto_refresh}"
+            raise ValueError(msg)
         self.client: PlannrClient = client if client is not None else connect()
         self.demo = is_demo(self.client)
         self.executions = pl.DataFrame(schema=EXECUTION_SCHEMA)
@@ -138,8 +142,11 @@ class ExecutionExplorer:
             layout=widgets.Layout(width="auto", min_width="160px", flex="0 0 auto"),
             tooltip="Fetch again the executions that have not finished",
         )
+        choices = list(REFRESH_CHOICES)
+        if auto_refresh not in dict(REFRESH_CHOICES).values():
+            choices.append((f"every {auto_refresh} s", auto_refresh))
         self.auto_refresh = widgets.Dropdown(
-            options=list(REFRESH_CHOICES), value=auto_refresh, description="Auto"
+            options=choices, value=auto_refresh, description="Auto"
         )
         self.progress = widgets.IntProgress(
             value=0, min=0, max=1, layout=widgets.Layout(width="40%", visibility="hidden")
@@ -179,6 +186,7 @@ class ExecutionExplorer:
         self._validate()
         if fetch and text.strip():
             self.fetch()
+        self._schedule()
 
     # display -------------------------------------------------------------------------------
 
@@ -411,8 +419,8 @@ class ExecutionExplorer:
             )
             self._show(
                 "Statistics",
-                self._chart(step_stats_chart(steps)),
-                table(step_stats(steps), tz=tz, max_rows=_TABLE_ROWS),
+                self._chart(step_stats_chart(steps, per="step")),
+                table(step_stats(steps, per="step"), tz=tz, max_rows=_TABLE_ROWS),
             )
             raw = json.dumps(self.payloads[:_RAW_LIMIT], indent=2, ensure_ascii=False)
             note = (

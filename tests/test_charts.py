@@ -512,8 +512,8 @@ def test_save_chart_accepts_a_spec_dict(tmp_path: Path) -> None:
     assert save_chart(chart.to_dict(), tmp_path / "x.svg").exists()
 
 
-def test_step_stats_keeps_repeated_step_names_apart() -> None:
-    """A name that repeats within a run is two steps: one row each, by occurrence."""
+def test_step_stats_per_name_or_per_step() -> None:
+    """Default: one row per step name; per="step" keeps a repeated name's steps apart."""
     payloads = [
         {
             "uuid": f"e{i}",
@@ -530,7 +530,11 @@ def test_step_stats_keeps_repeated_step_names_apart() -> None:
         }
         for i in range(3)
     ]  # fmt: skip
-    stats = step_stats(steps_frame(payloads))
+    steps = steps_frame(payloads)
+    by_name = step_stats(steps)
+    assert by_name["name"].to_list() == ["Send reminder email", "Wait 3 days"]
+    assert by_name["count"].to_list() == [6, 3]
+    stats = step_stats(steps, per="step")
     reminders = stats.filter(pl.col("name") == "Send reminder email")
     assert reminders["occurrence"].to_list() == [1, 2]
     assert reminders["position"].to_list() == [0, 2]

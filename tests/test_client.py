@@ -165,7 +165,7 @@ ACCEPTED = [
     f"urn:uuid:{CANONICAL}",
     f"URN:UUID:{CANONICAL.upper()}",
     f" {{urn:uuid:{CANONICAL}}} ",
-    CANONICAL.replace("-", ""),
+    f'"{{{CANONICAL.upper()}}}"',
     uuid_module.UUID(CANONICAL),
 ]
 REJECTED: list[object] = [
@@ -188,6 +188,9 @@ REJECTED: list[object] = [
     None,
     123,
     b"cc137447a7494b2188a5b27ef8b16878",
+    CANONICAL.replace("-", ""),  # 32 digits: not one of the accepted forms
+    f"{{{CANONICAL}",  # unbalanced brace
+    f"({CANONICAL})",
 ]
 
 

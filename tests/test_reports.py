@@ -225,3 +225,45 @@ def test_lab_opens_copies_of_the_notebooks(tmp_path: Path, monkeypatch: pytest.M
     assert "--no-browser" in command
     assert "8123" in command
     assert ("--allow-root" in command) == (os.geteuid() == 0)
+
+
+def test_redact_masks_households_and_names_beside_addresses() -> None:
+    """Circles (family names) are masked; "Jane Doe <jane@...>" loses the name too."""
+    payloads = [e for e in pnb.load_demo_executions() if e.get("account")][:20]
+    executions, steps, accounts = pnb.build_frames(payloads)
+    circles = [c for c in accounts["circles"].drop_nulls().to_list() if c]
+    assert circles
+    steps = steps.with_columns(info=pl.lit("Email to Zara Quinton <zq@example.com> bounced"))
+    _, r_steps, r_acc = pnb.Redactor().redact(executions, steps, accounts)
+    assert set(r_acc["circles"].drop_nulls()).isdisjoint(circles)
+    assert "Zara" not in r_steps["info"][0]
+    assert "zq@example.com" not in r_steps["info"][0]
+    phones = accounts["primary_phone_number"].drop_nulls().to_list()
+    masked = " ".join(r_acc["primary_phone_number"].drop_nulls().to_list())
+    assert phones
+    assert not any(phone in masked for phone in phones)  # no pseudonym is a real number
+
+
+@pytest.mark.slow
+def test_report_never_overwrites_the_notebook_it_runs(tmp_path: Path) -> None:
+    """A notebook run from its own folder keeps its bytes; the executed copy goes beside it."""
+    source = tmp_path / "mine.ipynb"
+    source.write_bytes((ROOT / "notebooks" / "03_report.ipynb").read_bytes())
+    before = source.read_bytes()
+    result = _run("report", str(source), "--demo", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert source.read_bytes() == before
+    assert (tmp_path / "mine.html").exists()
+    assert (tmp_path / "mine.executed.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_a_failing_cell_is_reported_in_words_with_a_partial_report(tmp_path: Path) -> None:
+    """An unknown UUID: exit 1, the error in one line, and the report up to that cell."""
+    out = tmp_path / "r.html"
+    result = _run("report", "01", "--demo", "--quiet", "--uuid", MISSING, "--output", str(out))
+    assert result.returncode == 1
+    assert "NotFoundError" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert out.exists()
+    assert "NotFoundError" in out.read_text()

@@ -187,3 +187,13 @@ def test_async_client_is_refused_with_a_clear_message() -> None:
     """The explorer needs the blocking client: a clear TypeError otherwise."""
     with pytest.raises(TypeError, match="blocking"):
         pnb.ExecutionExplorer(pnb.AsyncPlannrClient.demo())  # type: ignore[arg-type]
+
+
+def test_initial_auto_refresh_and_zone_come_from_parameters() -> None:
+    """auto_refresh given at construction arms the timer; any interval is accepted."""
+    explorer = pnb.ExecutionExplorer(uuids=RUNNING, fetch=True, auto_refresh=7)
+    assert explorer.auto_refresh.value == 7
+    assert explorer._timer is not None
+    explorer.close()
+    with pytest.raises(ValueError, match="Unknown time zone 'Not/AZone'"):
+        pnb.ExecutionExplorer(tz="Not/AZone")
