@@ -46,24 +46,25 @@ Payloads: TypeAlias = Payload | Iterable[Payload]
 
 UTC_DT = pl.Datetime("us", "UTC")
 
+# The issue's contract columns first, in its order; what users also need after them.
 STEP_SCHEMA: dict[str, pl.DataType] = {
     "execution_uuid": pl.String(),
-    "execution_name": pl.String(),
-    "execution_status": pl.String(),
-    "execution_created_at": UTC_DT,
-    "execution_updated_at": UTC_DT,
     "position": pl.Int64(),
     "step_uuid": pl.String(),
     "name": pl.String(),
     "status": pl.String(),
     "info": pl.String(),
     "errors": pl.List(pl.String()),
-    "failed": pl.Boolean(),
     "created_at": UTC_DT,
     "updated_at": UTC_DT,
     "executed_at": UTC_DT,
     "previous_at": UTC_DT,
     "gap": pl.Duration("us"),
+    "failed": pl.Boolean(),
+    "execution_name": pl.String(),
+    "execution_status": pl.String(),
+    "execution_created_at": UTC_DT,
+    "execution_updated_at": UTC_DT,
 }
 
 EXECUTION_SCHEMA: dict[str, pl.DataType] = {
@@ -74,17 +75,17 @@ EXECUTION_SCHEMA: dict[str, pl.DataType] = {
     "created_at": UTC_DT,
     "updated_at": UTC_DT,
     "step_count": pl.Int64(),
-    "executed_step_count": pl.Int64(),
     "failed_step_count": pl.Int64(),
     "first_executed_at": UTC_DT,
     "last_executed_at": UTC_DT,
-    "span": pl.Duration("us"),
-    "first_failed_step": pl.String(),
-    "errors": pl.List(pl.String()),
     "next_step_name": pl.String(),
     "previous_step_name": pl.String(),
     "account_uuid": pl.String(),
     "account_name": pl.String(),
+    "executed_step_count": pl.Int64(),
+    "span": pl.Duration("us"),
+    "first_failed_step": pl.String(),
+    "errors": pl.List(pl.String()),
 }
 
 _ACCOUNT_TEXT = ("uuid", "name", "first_name", "last_name", "email", "type", "role")
@@ -195,9 +196,12 @@ def _to_lines(payloads: Payloads) -> tuple[list[bytes], bool]:
         elif isinstance(payload, Mapping):
             try:
                 body = orjson.dumps(payload, default=str)
-            except TypeError as exc:
-                msg = f"payloads[{index}] cannot be read as JSON: {exc}"
-                raise ResponseFormatError(msg, where=f"payloads[{index}]") from None
+            except TypeError:
+                try:  # integers beyond 64 bits: the stdlib writes them, arrow reads them
+                    body = json.dumps(payload, default=str).encode()
+                except (TypeError, ValueError) as exc:
+                    msg = f"payloads[{index}] cannot be read as JSON: {exc}"
+                    raise ResponseFormatError(msg, where=f"payloads[{index}]") from None
         else:
             msg = (
                 f"payloads[{index}] is {_kind(payload)}; expected an execution "
@@ -255,13 +259,18 @@ def _load_table(payloads: Payloads) -> pa.Table:
 
 
 def _table_is_sound(table: pa.Table) -> bool:
-    """Every row has a uuid, directly or under ``data``."""
-    frame = pl.from_arrow(table.select(["uuid", "data"]))
+    """Every row has a non-empty uuid and only step objects, directly or under ``data``."""
+    frame = pl.from_arrow(table.select(["uuid", "steps", "data"]))
     assert isinstance(frame, pl.DataFrame)
-    missing = frame.select(
-        (pl.col("uuid").is_null() & pl.col("data").struct.field("uuid").is_null()).any()
-    ).item()
-    return not bool(missing)
+    wrapped = pl.col("data").is_not_null() & pl.col("uuid").is_null()
+    uuid = pl.when(wrapped).then(pl.col("data").struct.field("uuid")).otherwise(pl.col("uuid"))
+    steps = pl.when(wrapped).then(pl.col("data").struct.field("steps")).otherwise(pl.col("steps"))
+    bad = (
+        uuid.is_null()
+        | (uuid == "")
+        | steps.list.eval(pl.element().is_null()).list.any().fill_null(False)
+    )
+    return not bool(frame.select(bad.any()).item())
 
 
 # --- repair: precise checks for input pyarrow rejected -------------------------------------
@@ -303,7 +312,10 @@ def _text(value: Any, where: str, *, lenient: bool = False) -> str | None:
     if isinstance(value, bool | int | float):
         return str(value).lower() if isinstance(value, bool) else str(value)
     if lenient:
-        return orjson.dumps(value).decode()
+        try:
+            return orjson.dumps(value).decode()
+        except TypeError:  # e.g. an integer beyond 64 bits, which the stdlib writes
+            return json.dumps(value, default=str)
     msg = f"{where} is {_kind(value)}; expected text"
     raise ResponseFormatError(msg, where=where)
 
@@ -468,10 +480,13 @@ def _finish_timestamps(
 
 # --- parse_info -----------------------------------------------------------------------------
 
+# `errors : "message"` or, escaped, `errors : \"message\"`: the message runs to the closing
+# quote of the same kind that is followed by `}`, `,` or `]`, so inner quotes survive.
 _ERROR_PAIR = re.compile(
-    r"""\\?["']?\b(?:errors?|message)\b\\?["']?\s*:\s*\\?"((?:[^"\\]|\\[^"])*?)\\?\"""",
-    re.IGNORECASE,
+    r"""\\?["']?\b(?:errors?|message)\b\\?["']?\s*:\s*(\\?)"(.*?)\1"\s*(?=[,}\]]|$)""",
+    re.IGNORECASE | re.DOTALL,
 )
+_ESCAPED = re.compile(r"""\\(["'\\])""")
 _ERROR_WORDS = re.compile(
     r"\b(error|errors|fail|failed|failure|invalid|not found|required|timed? ?out|timeout|"
     r"exception|unable|denied|refused|missing|rejected|could not|cannot|can't|unauthori[sz]ed|"
@@ -557,7 +572,7 @@ def _parse_info(info: str | None) -> list[str]:
             return parse_info(decoded) if decoded.strip() != text else []
         _from_json(decoded, out)
         return _dedupe(out)
-    pairs = [bytes(m, "utf-8").decode("unicode_escape") for m in _ERROR_PAIR.findall(text)]
+    pairs = [_ESCAPED.sub(r"\1", message) for _slash, message in _ERROR_PAIR.findall(text)]
     if pairs:
         return _dedupe(pair.strip() for pair in pairs)
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
@@ -599,7 +614,8 @@ def _executions_table(payloads: Payloads) -> pl.DataFrame:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     if frame.height and frame["data"].null_count() < frame.height:
-        wrapped = pl.col("data").is_not_null()
+        # {"data": {...}} is a wrapper only around a body that has no uuid of its own.
+        wrapped = pl.col("data").is_not_null() & pl.col("uuid").is_null()
         frame = frame.with_columns(
             pl.when(wrapped).then(pl.col("data").struct.field(name)).otherwise(pl.col(name))
             for name, _ in _ARROW_EXEC_FIELDS
@@ -696,9 +712,9 @@ def steps_frame(payloads: Payloads) -> pl.DataFrame:
     Returns
     -------
     polars.DataFrame
-        Columns ``execution_uuid, execution_name, execution_status, execution_created_at,
-        execution_updated_at, position, step_uuid, name, status, info, errors, failed,
-        created_at, updated_at, executed_at, previous_at, gap``. ``previous_at`` is the previous
+        Columns ``execution_uuid, position, step_uuid, name, status, info, errors, created_at,
+        updated_at, executed_at, previous_at, gap, failed, execution_name, execution_status,
+        execution_created_at, execution_updated_at``. ``previous_at`` is the previous
         step's ``executed_at`` (the execution's ``created_at`` for position 0); ``gap`` is
         ``executed_at - previous_at``: the time since the previous step, not a duration of the
         step. ``failed`` is true when the status says so or ``info`` carries errors.
@@ -724,9 +740,9 @@ def executions_frame(payloads: Payloads) -> pl.DataFrame:
     -------
     polars.DataFrame
         Columns ``execution_uuid, name, status, triggered_by, created_at, updated_at,
-        step_count, executed_step_count, failed_step_count, first_executed_at,
-        last_executed_at, span, first_failed_step, errors, next_step_name, previous_step_name,
-        account_uuid, account_name``. Timestamps are UTC; ``span`` runs from creation to the
+        step_count, failed_step_count, first_executed_at, last_executed_at, next_step_name,
+        previous_step_name, account_uuid, account_name, executed_step_count, span,
+        first_failed_step, errors``. Timestamps are UTC; ``span`` runs from creation to the
         last executed step.
 
     Raises
@@ -802,12 +818,11 @@ def _as_bool(value: Any) -> bool | None:
 def _as_int(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int):
-        return value
     try:
-        return int(float(value))
-    except (TypeError, ValueError):
+        number = value if isinstance(value, int) else int(float(value))
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if -(2**63) <= number < 2**63 else None
 
 
 def _as_text(value: Any) -> str | None:

@@ -243,6 +243,9 @@ def test_input_is_not_mutated() -> None:
         ("null", []),
         ('"[{errors : "a" }, {errors : "b"}]"', ["a", "b"]),
         ('[{errors : \\"escaped quotes\\" }]', ["escaped quotes"]),
+        ('"[{errors : "Cost £5 for Zoë is not allowed" }]"', ["Cost £5 for Zoë is not allowed"]),
+        ('[{errors : "with "inner" quotes" }]', ['with "inner" quotes']),
+        ('[{errors : "C:\\bin not found" }]', ["C:\\bin not found"]),
         ('"[{errors : \\"escaped and wrapped\\" }]"', ["escaped and wrapped"]),
         ('[{"errors": "dup"}, {"errors": "dup"}]', ["dup"]),
     ],
@@ -488,6 +491,9 @@ def test_accounts_are_distinct_last_copy_wins() -> None:
         ('{"uuid": "e", "steps": [', r"payloads\[0\] is not valid JSON"),
         (b"", r"payloads\[0\] is not valid JSON"),
         ([DOC, {"nope": 1}], r"payloads\[1\] has no 'uuid'"),
+        ({"uuid": ""}, r"payloads\[0\] has no 'uuid'"),
+        ({"uuid": "e", "steps": [None]}, r"payloads\[0\]\.steps\[0\] is null"),
+        ({"data": {"uuid": "e", "steps": [None]}}, r"payloads\[0\]\.data\.steps\[0\] is null"),
     ],
 )
 def test_wrong_shapes_raise_response_format_error(payload: Any, pattern: str) -> None:
@@ -600,3 +606,23 @@ def test_a_very_large_body_is_read() -> None:
     ]
     frame = steps_frame(json.dumps(execution("big", steps)))
     assert frame.height == 2000
+
+
+def test_numbers_beyond_64_bits_do_not_escape_as_bare_errors() -> None:
+    """Absurd numbers anywhere in a payload: frames still build, the number is dropped."""
+    payload = copy.deepcopy(DOC)
+    payload["account"]["ownership_percentage"] = 10**20
+    payload["account"]["permissions"] = {"firm:read": [10**20]}
+    payload["steps"][0]["info"] = {"errors": [10**20]}
+    frames = build_frames(payload)
+    assert frames.accounts["ownership_percentage"].to_list() == [None]
+    assert frames.steps["errors"].to_list() == [[str(10**20)]]
+
+
+def test_a_wrapper_is_only_a_body_without_its_own_uuid() -> None:
+    """{"uuid": X, "data": {...}} is execution X itself; the fast and slow paths agree."""
+    inner = copy.deepcopy(DOC)
+    inner["uuid"] = "inner"
+    outer = {**copy.deepcopy(DOC), "data": inner}
+    assert executions_frame(outer)["execution_uuid"].to_list() == [DOC["uuid"]]
+    assert accounts_frame(outer).height == 1
