@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
@@ -476,6 +477,19 @@ def _dst_note(steps: pl.DataFrame, tz: str) -> str | None:
     )
 
 
+def _far_apart(steps: pl.DataFrame) -> bool:
+    """The runs' shared time range is over 20 times the longest run's own range."""
+    end = pl.coalesce("executed_at", "execution_updated_at", "execution_created_at")
+    spans = steps.group_by("execution_uuid").agg(
+        pl.col("execution_created_at").min().alias("start"), end.max().alias("end")
+    )
+    longest = spans.select((pl.col("end") - pl.col("start")).max()).item()
+    overall = spans.select(pl.col("end").max() - pl.col("start").min()).item()
+    if longest is None or overall is None:
+        return False
+    return bool(overall > 20 * max(longest, timedelta(minutes=1)))
+
+
 def gantt(
     steps: pl.DataFrame,
     *,
@@ -561,6 +575,11 @@ def gantt(
     dst = None if relative else _dst_note(shown, tz)
     if dst:
         subtitle.append(dst)
+    if many and not relative and _far_apart(shown):
+        subtitle.append(
+            "These runs are far apart in time, so each looks short on the shared axis: "
+            "gantt(..., relative=True) lines them up by time since creation."
+        )
 
     domain, colors = status_palette(data.get_column("state").unique().to_list())
     color = alt.Color(
@@ -816,6 +835,20 @@ def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
     )
 
 
+_MINUTE, _HOUR, _DAY = 60, 3600, 86400
+_GAP_TICKS = (
+    0, 1, 10, _MINUTE, 10 * _MINUTE, _HOUR, 6 * _HOUR, _DAY, 3 * _DAY, 7 * _DAY, 30 * _DAY,
+    90 * _DAY, 365 * _DAY,
+)  # fmt: skip
+# Vega expression: a tick value in seconds, in words.
+_GAP_LABEL = (
+    "datum.value >= 86400 ? format(datum.value / 86400, '~g') + ' d'"
+    " : datum.value >= 3600 ? format(datum.value / 3600, '~g') + ' h'"
+    " : datum.value >= 60 ? format(datum.value / 60, '~g') + ' min'"
+    " : format(datum.value, '~g') + ' s'"
+)
+
+
 def step_stats_chart(
     steps: pl.DataFrame, *, per: StatsPer = "name", width: int = 560
 ) -> alt.TopLevelMixin:
@@ -844,7 +877,13 @@ def step_stats_chart(
     if stats.height == 0:
         return _empty_chart("No steps to show.", "Time since the previous step, per step")
     max_us = stats.select(pl.col("gap_max").dt.total_microseconds().max()).item()
-    unit, size = _pick_unit(max_us)
+    # Waits run from seconds to days: a symlog axis in seconds keeps both readable.
+    size = 1_000_000
+    max_s = (max_us or 0) / size
+    upper = max(max_s * 2, 10)
+    ticks = [t for t in _GAP_TICKS if t <= upper]
+    axis = alt.Axis(values=ticks, labelExpr=_GAP_LABEL, labelOverlap=True, grid=True)
+    gap_scale = alt.Scale(type="symlog", constant=1, domain=[0, upper], nice=False)
     blueprints = stats.get_column("execution_name").n_unique()
     row = pl.format("{}. {}", pl.col("position") + 1, pl.col("name").fill_null("(unnamed)"))
     if per == "name":
@@ -877,7 +916,7 @@ def step_stats_chart(
         sort=alt.EncodingSortField(field="order", op="min"),
         axis=alt.Axis(labelLimit=320),
     )
-    x_title = f"Time since the previous step ({unit})"
+    x_title = "Time since the previous step (log scale)"
     tooltip = [
         alt.Tooltip("row:N", title="Step"),
         alt.Tooltip("count:Q", title="Count"),
@@ -888,18 +927,14 @@ def step_stats_chart(
         alt.Tooltip("outlier:N", title="Outlier"),
     ]
     base = alt.Chart().encode(y=y, tooltip=tooltip)
-    x = alt.X("median:Q", title=x_title)
+    x = alt.X("median:Q", title=x_title, scale=gap_scale, axis=axis)
     zoom = alt.selection_interval(encodings=["x"], bind="scales", name="zoom_gap")
     spread = base.mark_bar(size=10, color="#0072B2", opacity=0.35).encode(x=x, x2=alt.X2("p90:Q"))
     median = base.mark_tick(thickness=2, size=14, color="#0072B2").encode(x=x)
     worst = (
         base.mark_point(filled=True, size=60)
         .encode(
-            x=alt.X(
-                "max:Q",
-                title=x_title,
-                scale=alt.Scale(domain=[0, (max_us or 0) / size * 1.45 or 1], nice=False),
-            ),
+            x=alt.X("max:Q", title=x_title, scale=gap_scale, axis=axis),
             color=alt.condition(
                 alt.datum.outlier, alt.value(STATUS_COLORS["failed"]), alt.value("#777777")
             ),
@@ -907,8 +942,8 @@ def step_stats_chart(
         )
         .add_params(zoom)
     )
-    summary = base.mark_text(align="left", dx=8, fontSize=10).encode(
-        x=alt.X("max:Q", title=x_title),
+    summary = base.mark_text(align="left", dx=8, fontSize=10, clip=False).encode(
+        x=alt.X("max:Q", title=x_title, scale=gap_scale, axis=axis),
         text=alt.Text("summary:N"),
         color=alt.condition(
             alt.datum.failures > 0, alt.value(STATUS_COLORS["failed"]), alt.value("#444444")
@@ -917,6 +952,7 @@ def step_stats_chart(
     chart = alt.layer(spread, median, worst, summary, data=_values(data)).properties(
         width=width,
         height=alt.Step(22),
+        padding={"left": 5, "top": 5, "bottom": 5, "right": 170},  # the text right of a dot
         title=alt.Title(
             "Time since the previous step, per step",
             subtitle=[
