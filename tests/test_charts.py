@@ -540,3 +540,39 @@ def test_step_stats_per_name_or_per_step() -> None:
     assert reminders["position"].to_list() == [0, 2]
     assert reminders["count"].to_list() == [3, 3]
     assert reminders["gap_median"].to_list() == [dt.timedelta(seconds=5), dt.timedelta(minutes=1)]
+
+
+def _all_x_scales(spec: Any) -> list[dict[str, Any]]:
+    found = []
+    if isinstance(spec, dict):
+        x = spec.get("encoding", {}).get("x")
+        if isinstance(x, dict) and "scale" in x:
+            found.append(x["scale"])
+        for value in spec.values():
+            found += _all_x_scales(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            found += _all_x_scales(value)
+    return found
+
+
+def test_step_stats_chart_reads_seconds_and_days_on_one_log_axis() -> None:
+    """Waits of seconds and of days both stay readable: a symlog axis labelled in words."""
+    from plannr_nb import load_demo_executions
+
+    spec = step_stats_chart(steps_frame(load_demo_executions()[:40]), per="step").to_dict()
+    scales = _all_x_scales(spec)
+    assert scales
+    assert all(scale["type"] == "symlog" for scale in scales)
+    assert "' d'" in json.dumps(spec)
+
+
+def test_far_apart_runs_suggest_relative_mode() -> None:
+    """Absolute lanes for runs months apart carry a note pointing to relative=True."""
+    from plannr_nb import load_demo_executions
+
+    demo = load_demo_executions()
+    far = [demo[0], demo[-1]]
+    subtitle = json.dumps(gantt(steps_frame(far)).to_dict()["title"])
+    assert "relative=True" in subtitle
+    assert "relative=True" not in json.dumps(gantt(steps_frame(far), relative=True).to_dict())
