@@ -73,6 +73,10 @@ def parse_uuid_text(text: str) -> list[UUIDEntry]:
         except InvalidUUIDError as exc:
             error = exc
         found = _FIND.findall(piece)
+        if len(found) > 1:
+            # An app link naming a blueprint and an execution: the execution is the one wanted.
+            after = re.findall(r"executions?/(" + _FIND.pattern + ")", piece, re.I)
+            found = after[:1] if len(after) == 1 else found
         if len(found) == 1:
             entries.append(UUIDEntry(piece, found[0].lower(), None))
         else:

@@ -197,3 +197,13 @@ def test_initial_auto_refresh_and_zone_come_from_parameters() -> None:
     explorer.close()
     with pytest.raises(ValueError, match="Unknown time zone 'Not/AZone'"):
         pnb.ExecutionExplorer(tz="Not/AZone")
+
+
+def test_app_links_naming_a_blueprint_and_an_execution_give_the_execution() -> None:
+    """A Plannr link with a blueprint UUID and an execution UUID yields the execution."""
+    link = (
+        "https://app.plannrcrm.com/automations/blueprints/"
+        f"1e7f767b-ab86-450f-836b-4d467f51a856/executions/{STORY.upper()}"
+    )
+    (entry,) = pnb.parse_uuid_text(link)
+    assert entry.uuid == STORY
