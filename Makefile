@@ -1,35 +1,20 @@
-# The two commands of the README: `make lab` (the main job) and `make test` (the whole suite).
-# Each creates .venv with the machine's python3 when it is missing or out of date.
+# Shortcuts for the README's two commands (python3 scripts/lab.py, python3 scripts/test.py),
+# which need nothing but python3; and for the benchmarks and the demo data.
 PYTHON ?= python3
-VENV ?= .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: lab test lint bench demo-data install
+.PHONY: lab test bench demo-data
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+lab:
+	$(PYTHON) scripts/lab.py
 
-install: $(STAMP)
+test:
+	$(PYTHON) scripts/test.py
 
-lab: $(STAMP)
-	$(BIN)/plannr-nb lab
+bench:
+	$(PYTHON) scripts/_bootstrap.py
+	.venv/bin/python benchmarks/bench_frames.py
+	.venv/bin/python benchmarks/bench_fetch.py
+	.venv/bin/python benchmarks/bench_charts.py
 
-lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-
-test: lint
-	$(BIN)/python -m pytest
-
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_frames.py
-	$(BIN)/python benchmarks/bench_fetch.py
-	$(BIN)/python benchmarks/bench_charts.py
-
-demo-data: $(STAMP)
-	$(BIN)/python scripts/make_demo_data.py
+demo-data:
+	.venv/bin/python scripts/make_demo_data.py
