@@ -208,7 +208,7 @@ def _to_lines(payloads: Payloads) -> tuple[list[bytes], bool]:
                 "object (dict) or a JSON response body (str or bytes)"
             )
             raise ResponseFormatError(msg, where=f"payloads[{index}]")
-        body = body.strip()
+        body = body.strip().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
         if not body.startswith(b"{"):
             # Not an object: let the checker say what it is, precisely.
             return _repair(_iter_payloads(payloads)), False
@@ -298,6 +298,10 @@ def _decode(payload: Payload, where: str) -> Any:
             "response body (str or bytes)"
         )
         raise ResponseFormatError(msg, where=where)
+    if isinstance(payload, bytes):
+        payload = payload.removeprefix(b"\xef\xbb\xbf")
+    else:
+        payload = payload.removeprefix("\ufeff")
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as exc:

@@ -183,6 +183,8 @@ def test_documented_example_accounts_frame_golden() -> None:
         pytest.param([DOC], id="list"),
         pytest.param((d for d in [DOC]), id="generator"),
         pytest.param(json.dumps({"data": [DOC], "links": {}, "meta": {}}), id="list-page"),
+        pytest.param(b"\xef\xbb\xbf" + json.dumps(DOC).encode(), id="bytes-with-bom"),
+        pytest.param("\ufeff" + json.dumps({"data": [DOC]}), id="str-with-bom-list-page"),
     ],
 )
 def test_every_input_form_gives_the_same_frames(payload: Any) -> None:
