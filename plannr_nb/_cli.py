@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -93,17 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     lab.set_defaults(handler=_lab)
 
     names = ", ".join(p.stem for p in bundled_notebooks()) if _has_notebooks() else "none"
+    description = textwrap.fill(
+        "Execute NOTEBOOK (a path, or a bundled notebook by name: "
+        f"{names}) in a fresh kernel with the given parameters, and write a "
+        "self-contained HTML report (static images of every chart, HTML tables, nothing "
+        "fetched from the network) plus the executed .ipynb beside it. Without "
+        "PLANNR_ACCESS_TOKEN, or with --demo, it runs on the bundled demo data. --uuid fills "
+        "the notebook's uuids (or execution_uuid) parameter; --redact its redact parameter.",
+        width=88,
+    )
     report = commands.add_parser(
         "report",
         help="run a notebook headless and write a self-contained HTML report",
-        description=(
-            "Execute NOTEBOOK (a path, or a bundled notebook by name: "
-            f"{names}) in a fresh kernel with the given parameters, and write a "
-            "self-contained HTML report (static images of every chart, HTML tables, nothing "
-            "fetched from the network) plus the executed .ipynb beside it. Without "
-            "PLANNR_ACCESS_TOKEN, or with --demo, it runs on the bundled demo data."
-        ),
+        description=description,
         epilog=(
+            f"{_parameters_help()}"
             "examples:\n"
             "  plannr-nb report 03_report --demo --output demo-report.html\n"
             "  plannr-nb report 01 --uuid cc137447-a749-4b21-88a5-b27ef8b16878 --redact\n"
@@ -138,6 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--quiet", action="store_true", help="no progress bar")
     report.set_defaults(handler=_report)
     return parser
+
+
+def _parameters_help() -> str:
+    """The parameters each bundled notebook takes, for --help."""
+    try:
+        import papermill
+
+        lines = ["parameters of the bundled notebooks (--param NAME=VALUE):"]
+        for path in bundled_notebooks():
+            declared = papermill.inspect_notebook(str(path))
+            shown = ", ".join(
+                f"{name}={info.get('default', '?')}" for name, info in declared.items()
+            )
+            lines.append(textwrap.fill(shown, 86, initial_indent=f"  {path.stem}: ",
+                                       subsequent_indent="      "))  # fmt: skip
+        return "\n".join(lines) + "\n\n"
+    except Exception:  # help must print even if a notebook cannot be read
+        return ""
 
 
 def _has_notebooks() -> bool:
