@@ -65,7 +65,8 @@ def test_help_says_it_all() -> None:
     assert "report" in top.stdout
     assert "lab" in top.stdout
     report = _run("report", "--help")
-    for word in ("--uuid", "--param", "--output", "--redact", "--demo", "03_report", "max_stories="):
+    words = ("--uuid", "--param", "--output", "--redact", "--demo", "03_report", "max_stories=")
+    for word in words:
         assert word in report.stdout
     lab = _run("lab", "--help")
     assert "--dir" in lab.stdout
