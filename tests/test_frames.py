@@ -628,3 +628,21 @@ def test_a_wrapper_is_only_a_body_without_its_own_uuid() -> None:
     outer = {**copy.deepcopy(DOC), "data": inner}
     assert executions_frame(outer)["execution_uuid"].to_list() == [DOC["uuid"]]
     assert accounts_frame(outer).height == 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_execution, min_size=1, max_size=4))
+def test_fast_path_and_checked_path_agree(payloads: list[Any]) -> None:
+    """The arrow fast path and the Python-checked path give identical frames."""
+    import plannr_nb._frames as frames_module
+
+    fast = build_frames(payloads)
+    original = frames_module._table_is_sound
+    frames_module._table_is_sound = lambda table: False  # force the checked path
+    try:
+        checked = build_frames(payloads)
+    finally:
+        frames_module._table_is_sound = original
+    assert_frame_equal(fast.executions, checked.executions)
+    assert_frame_equal(fast.steps, checked.steps)
+    assert_frame_equal(fast.accounts, checked.accounts)
