@@ -27,6 +27,14 @@ _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
 _REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", re.I)
 
 
+def _kernel_config(folder: Path) -> Any:
+    from traitlets.config import Config
+
+    if os.name == "nt":  # no Unix sockets: the default TCP on loopback
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}})
+
+
 def _untyped(module: Any) -> Any:
     """A module whose functions lack annotations, as Any (nbformat, nbconvert)."""
     return module
@@ -234,6 +242,9 @@ def render_report(
                     cwd=str(work_path),
                     execution_timeout=timeout,
                     request_save_on_cell_execute=False,
+                    # Unix sockets in our temp folder: local only, and no ipykernel warning
+                    # about unencrypted TCP on every run.
+                    config=_kernel_config(work_path),
                 )
             finally:
                 # Also when a cell failed: the report then shows how far it got, and where.
