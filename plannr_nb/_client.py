@@ -301,6 +301,15 @@ class _Core:
             headers[ACCOUNT_HEADER] = self.account_uuid
         return headers
 
+    def http_options(self) -> dict[str, Any]:
+        """What the sync and async httpx clients are built with (the transport aside)."""
+        return {
+            "base_url": self.base_url,
+            "headers": self.headers(),
+            "timeout": self.timeout,
+            "limits": httpx.Limits(max_connections=max(self.concurrency, 10)),
+        }
+
     def check_token(self, what: str) -> None:
         if self.require_token and not self.token:
             msg = (
@@ -642,6 +651,15 @@ def _progress(total: int, enabled: bool) -> Any:
 # -- the clients ------------------------------------------------------------------------------
 
 
+def _demo_api(executions: Iterable[Execution] | None, latency: float) -> SimAPI:
+    """The simulated API over ``executions``, or over the bundled demo dataset."""
+    if executions is None:
+        from ._demo import load_demo_executions
+
+        executions = load_demo_executions()
+    return SimAPI(executions, latency=latency)
+
+
 class _ClientBase:
     _core: _Core
 
@@ -723,14 +741,7 @@ class PlannrClient(_ClientBase):
             concurrency=concurrency,
             cache=cache,
         )
-        limits = httpx.Limits(max_connections=max(concurrency, 10))
-        self._http = httpx.Client(
-            base_url=self._core.base_url,
-            headers=self._core.headers(),
-            timeout=timeout,
-            transport=transport,
-            limits=limits,
-        )
+        self._http = httpx.Client(transport=transport, **self._core.http_options())
         self._sleep: Callable[[float], None] = time.sleep
 
     @classmethod
@@ -745,11 +756,7 @@ class PlannrClient(_ClientBase):
 
         ``executions`` replaces the dataset; ``latency`` (seconds) slows each simulated answer.
         """
-        if executions is None:
-            from ._demo import load_demo_executions
-
-            executions = load_demo_executions()
-        api = SimAPI(executions, latency=latency)
+        api = _demo_api(executions, latency)
         client = cls(token=None, base_url=_DEMO_BASE_URL, transport=SimTransport(api), cache=cache)
         client._core.require_token = False
         return client
@@ -984,14 +991,7 @@ class AsyncPlannrClient(_ClientBase):
             concurrency=concurrency,
             cache=cache,
         )
-        limits = httpx.Limits(max_connections=max(concurrency, 10))
-        self._http = httpx.AsyncClient(
-            base_url=self._core.base_url,
-            headers=self._core.headers(),
-            timeout=timeout,
-            transport=transport,
-            limits=limits,
-        )
+        self._http = httpx.AsyncClient(transport=transport, **self._core.http_options())
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     @classmethod
@@ -1003,11 +1003,7 @@ class AsyncPlannrClient(_ClientBase):
         cache: str | os.PathLike[str] | ExecutionCache | None = None,
     ) -> Self:
         """A client on the bundled demo dataset: no token, no network, the real request path."""
-        if executions is None:
-            from ._demo import load_demo_executions
-
-            executions = load_demo_executions()
-        api = SimAPI(executions, latency=latency)
+        api = _demo_api(executions, latency)
         client = cls(
             token=None, base_url=_DEMO_BASE_URL, transport=AsyncSimTransport(api), cache=cache
         )
