@@ -8,17 +8,12 @@ from typing import Any
 from ._client import PlannrClient
 from ._config import TOKEN_ENV_VARS
 
-__all__ = ["BASE_URL_ENV_VAR", "DEMO_ENV_VAR", "connect", "is_demo"]
+__all__ = ["BASE_URL_ENV_VAR", "DEMO_ENV_VAR", "connect"]
 
 #: Set to 1 to use the bundled demo data even when a token is set.
 DEMO_ENV_VAR = "PLANNR_NB_DEMO"
 #: Another address for the API (a sandbox, or a test server).
 BASE_URL_ENV_VAR = "PLANNR_BASE_URL"
-
-
-def is_demo(client: Any) -> bool:
-    """True when ``client`` serves the bundled demo dataset rather than Plannr's API."""
-    return bool(getattr(client, "is_demo", False))
 
 
 def connect(*, demo: bool | None = None, **options: Any) -> PlannrClient:

@@ -13,7 +13,7 @@ import polars as pl
 from ._charts import gantt, status_chart, step_stats, step_stats_chart
 from ._client import AsyncPlannrClient, FetchResult, PlannrClient
 from ._config import BATCH_CHUNK_SIZE, FINISHED_STATUSES
-from ._connect import connect, is_demo
+from ._connect import connect
 from ._errors import PlannrError
 from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
 from ._render import plannr_renderer
@@ -96,7 +96,7 @@ class ExecutionExplorer:
             msg = f"auto_refresh is seconds between refreshes (0: off), not {auto_refresh}"
             raise ValueError(msg)
         self.client: PlannrClient = client if client is not None else connect()
-        self.demo = is_demo(self.client)
+        self.demo = self.client.is_demo
         self.executions = pl.DataFrame(schema=EXECUTION_SCHEMA)
         self.steps = pl.DataFrame(schema=STEP_SCHEMA)
         self.accounts = pl.DataFrame(schema=ACCOUNT_SCHEMA)

@@ -93,7 +93,7 @@ def test_click_fetch_fills_frames_tabs_and_reports_each_failure() -> None:
     errors = _texts(explorer.outputs["Errors"])
     assert MISSING in errors
     assert "NotFoundError" in errors
-    assert "check the UUID" in errors.lower() or "Check the UUID" in errors
+    assert "check the uuid" in errors.lower()
     assert "Traceback" not in errors
     assert STORY in _texts(explorer.outputs["Raw JSON"])
     assert "Errors (2)" in explorer.tabs.titles
