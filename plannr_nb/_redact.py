@@ -98,6 +98,12 @@ _NAMED_EMAIL = re.compile(
     rf"(?<![\w'\u2019-])({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,3}})[ \t]*[<(\[\u2039][ \t]*"
     rf"({_EMAIL.pattern})[ \t]*[>)\]\u203a]"
 )
+# What a redactor writes: left alone when a redacted frame is redacted again.
+_PSEUDONYM = re.compile(
+    rf"(?:Person \d+|person\d+@{re.escape(_PSEUDONYM_DOMAIN)}|Household \d+"
+    r"|\[[a-zA-Z ]+(?: \d+)?\])"
+    r"(?:, (?:Person \d+|Household \d+))*"
+)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 _IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![\w])", re.I)
 _CARD = re.compile(r"(?<![\w-])[2-6](?:[ -]?\d){12,18}(?![\w-])")
@@ -163,6 +169,10 @@ _COMMON_WORDS = frozenset(
 
 def _is_accounts(frame: pl.DataFrame) -> bool:
     return "account_uuid" in frame.columns and "email" in frame.columns
+
+
+def _is_pseudonym(value: object) -> bool:
+    return isinstance(value, str) and _PSEUDONYM.fullmatch(value) is not None
 
 
 def _plural(count: int, category: str) -> str:
@@ -262,6 +272,7 @@ class Redactor:
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
     def _learn_account(self, row: dict[str, Any]) -> None:
+        row = {k: None if _is_pseudonym(v) else v for k, v in row.items()}
         name = row.get("name") or " ".join(
             p for p in (row.get("first_name"), row.get("last_name")) if p
         )
@@ -291,7 +302,7 @@ class Redactor:
         if {"account_uuid", "account_name"} <= set(frame.columns):
             pairs = frame.select("account_uuid", "account_name").unique(maintain_order=True)
             for uuid, name in pairs.iter_rows():
-                if name:
+                if name and not _is_pseudonym(name):
                     number = self._person(f"account:{uuid or ''}", f"name:{name.lower()}")
                     self._learn_name(name, number)
 
@@ -301,7 +312,7 @@ class Redactor:
                 continue
             for value in frame[column].drop_nulls().unique(maintain_order=True).to_list():
                 for part in value.split(", "):
-                    if part.strip():
+                    if part.strip() and not _is_pseudonym(part):
                         self._learn_name(part, self._person(f"name:{part.strip().lower()}"))
 
     def pseudonym(self, kind: str, value: str) -> str:
@@ -549,6 +560,8 @@ class Redactor:
         return PERSONAL_COLUMNS.get(column)
 
     def _value(self, kind: str | None, value: str) -> str:
+        if _is_pseudonym(value):
+            return value
         if kind is None:
             return self.text(value)
         if kind in {"person", "group"}:

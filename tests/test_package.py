@@ -144,7 +144,8 @@ def test_no_pandas_and_lazy_imports_at_runtime() -> None:
     """`import plannr_nb` loads nothing heavy; frames and charts never import pandas."""
     code = (
         "import sys, plannr_nb\n"
-        "heavy = {'polars', 'altair', 'httpx', 'pyarrow', 'ipywidgets', 'pandas', 'phonenumbers', 'stdnum'}\n"
+        "heavy = {'polars', 'altair', 'httpx', 'pyarrow', 'ipywidgets', 'pandas',\n"
+        "         'phonenumbers', 'stdnum'}\n"
         "assert not heavy & set(sys.modules), heavy & set(sys.modules)\n"
         "from plannr_nb import steps_frame, executions_frame, load_demo_executions, gantt\n"
         "p = load_demo_executions()\n"
