@@ -231,6 +231,8 @@ def render_report(
         shutil.copyfile(source, copy)
         executed = work_path / f"{source.stem}.executed.ipynb"
         title = str(params.get("title") or source.stem.replace("_", " "))
+        if redact:
+            title += " (redacted)"
         with _environment(demo, base_url):
             try:
                 papermill.execute_notebook(
