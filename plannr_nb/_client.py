@@ -464,7 +464,6 @@ class _BodyReader:
         # Applied in reverse order of the header (the last coding applied is undone first).
         self.inflaters = [_Inflater(coding) for coding in reversed(codings)]
 
-
     def _too_big(self, how: str, size: int) -> None:
         mib = self.limit / (1024 * 1024)
         msg = (
@@ -764,6 +763,11 @@ class _Core:
     def limiter_wait(self) -> float:
         """0.0 once the limiter booked a request sent now; else the seconds to wait first."""
         return self.limiter.acquire() if self.limiter is not None else 0.0
+
+    def limiter_release(self) -> None:
+        """Tell the limiter an exchange booked by :meth:`limiter_wait` is over."""
+        if self.limiter is not None:
+            self.limiter.release()
 
     def after_receive(self, response: httpx.Response) -> httpx.Response:
         if self.limiter is not None:
@@ -1356,17 +1360,20 @@ class PlannrClient(_ClientBase):
         core = self._core
         while (pause := core.limiter_wait()) > 0:
             self._sleep(pause)
-        deadline = core.deadline()
-        request = self._http.build_request("GET", url, params=params)
-        response = self._http.send(request, stream=True)
         try:
-            reader = core.reader(response, deadline)
-            if reader.streaming:
-                for chunk in response.iter_raw():
-                    reader.feed(chunk)
-            return reader.finish()
+            deadline = core.deadline()
+            request = self._http.build_request("GET", url, params=params)
+            response = self._http.send(request, stream=True)
+            try:
+                reader = core.reader(response, deadline)
+                if reader.streaming:
+                    for chunk in response.iter_raw():
+                        reader.feed(chunk)
+                return reader.finish()
+            finally:
+                response.close()
         finally:
-            response.close()
+            core.limiter_release()
 
     def _pages(self, path: str, params: dict[str, str]) -> Iterator[list[Execution]]:
         pager = self._core.pager(path, params)
@@ -1619,6 +1626,8 @@ class AsyncPlannrClient(_ClientBase):
             if timer.expired():
                 raise _DeadlineExceeded from None
             raise
+        finally:
+            core.limiter_release()
 
     async def _read(
         self, url: str, params: dict[str, str] | None, deadline: float | None

@@ -48,6 +48,8 @@ __all__ = [
 
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 _BODY_EXCERPT = 300
+_MAX_FIELDS = 20
+_FIELD_TEXT = 200
 #: Bytes of a body an error keeps in its ``.response`` (enough to see what the server said).
 _KEPT_BODY = 1024
 
@@ -191,10 +193,13 @@ def _body_message(response: httpx.Response) -> tuple[str | None, dict[str, list[
     errors: dict[str, list[str]] = {}
     raw_errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(raw_errors, dict):
-        for field, value in raw_errors.items():
+        for field, value in list(raw_errors.items())[:_MAX_FIELDS]:
             items = value if isinstance(value, list) else [value]
-            errors[str(field)] = [str(item) for item in items]
-    return (str(message) if message is not None else None), errors
+            errors[str(field)[:_FIELD_TEXT]] = [str(item)[:_FIELD_TEXT] for item in items[:5]]
+    if message is None:
+        return None, errors
+    text = str(message)
+    return (text if len(text) <= _BODY_EXCERPT else f"{text[:_BODY_EXCERPT]}..."), errors
 
 
 class ApiError(PlannrError):
@@ -245,6 +250,11 @@ class ApiError(PlannrError):
             )
         if status_code >= 500:
             return "Plannr had a problem: try again later; if it persists, tell Plannr support."
+        if 300 <= status_code < 400:
+            return (
+                "Check base_url: plannr-nb does not follow redirects, so the token is only ever "
+                "sent to the address you gave."
+            )
         return "Check the request."
 
     @classmethod

@@ -20,8 +20,9 @@ from ._config import RATE_LIMIT_PERIOD
 class RateLimiter:
     """At most ``limit`` requests in any ``period`` seconds, minus a margin, slowing when told.
 
-    A rolling window of send times guarantees the limit: a request is booked at the moment
-    :meth:`acquire` lets it go, never earlier. ``margin`` (a share of ``limit``) is left unused
+    A rolling window guarantees the limit as the server counts it: a request is booked at the
+    moment :meth:`acquire` lets it go (never earlier) and counts until ``period`` after
+    :meth:`release` (its answer), since it reaches the server somewhere in between. ``margin`` (a share of ``limit``) is left unused
     for requests in flight and clock differences: ``RateLimiter(500, margin=0.04)`` sends at
     most 480 a minute (:attr:`allowed`). On top, :meth:`observe` reads
     ``X-Ratelimit-Remaining``: once fewer than a tenth of the limit remain (other notebooks may
@@ -50,7 +51,12 @@ class RateLimiter:
         self.allowed = max(1, math.floor(limit * (1.0 - margin) + 1e-9))
         self._clock = clock
         self._lock = threading.Lock()
-        self._sent: collections.deque[float] = collections.deque()
+        # A request may reach the server any time between its send and its answer, so it
+        # counts against the window from when it is sent until ``period`` after its answer.
+        self._in_flight = 0
+        self._done: collections.deque[float] = collections.deque()
+        self._last: float | None = None
+        self._poll = min(0.05, self.period / self.allowed)
         self._spacing = 0.0
         self.remaining: int | None = None
 
@@ -70,21 +76,31 @@ class RateLimiter:
     def acquire(self) -> float:
         """Book a request sent now and return 0.0, or return the seconds to wait first.
 
-        Nothing is booked when a wait is returned: call again after waiting.
+        Nothing is booked when a wait is returned: call again after waiting. Every booking
+        must be ended by :meth:`release` once its exchange is over (answered or failed).
         """
         with self._lock:
             now = self._clock()
-            while self._sent and self._sent[0] <= now - self.period:
-                self._sent.popleft()
+            while self._done and self._done[0] <= now - self.period:
+                self._done.popleft()
             wait = 0.0
-            if len(self._sent) >= self.allowed:
-                wait = self._sent[0] + self.period - now
-            if self._sent and self._spacing:
-                wait = max(wait, self._sent[-1] + self._spacing - now)
+            if self._in_flight + len(self._done) >= self.allowed:
+                # Full: the oldest finished request leaves the window first; when all are still
+                # in flight, look again shortly.
+                wait = self._done[0] + self.period - now if self._done else self._poll
+            if self._last is not None and self._spacing:
+                wait = max(wait, self._last + self._spacing - now)
             if wait > 0:
                 return wait
-            self._sent.append(now)
+            self._in_flight += 1
+            self._last = now
             return 0.0
+
+    def release(self) -> None:
+        """End a booking: its request has surely reached the server by now."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+            self._done.append(self._clock())
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Adapt to a response's ``X-Ratelimit-Remaining`` header (ignored when absent)."""

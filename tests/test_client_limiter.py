@@ -14,6 +14,14 @@ EXECUTIONS = fake_executions(30, seed=4)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
 
 
+def send(limiter: RateLimiter) -> float:
+    """Ask to send; when allowed, the exchange is over at once (released)."""
+    wait = limiter.acquire()
+    if wait == 0.0:
+        limiter.release()
+    return wait
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 100.0
@@ -26,12 +34,25 @@ def test_window_allows_limit_then_waits_for_the_oldest() -> None:
     """`limit` requests go at once; the next waits until the first leaves the window."""
     clock = FakeClock()
     limiter = RateLimiter(5, period=10.0, clock=clock)
-    assert [limiter.acquire() for _ in range(5)] == [0.0] * 5
-    assert limiter.acquire() == pytest.approx(10.0)
-    assert limiter.acquire() == pytest.approx(10.0)  # nothing booked by a refusal
+    assert [send(limiter) for _ in range(5)] == [0.0] * 5
+    assert send(limiter) == pytest.approx(10.0)
+    assert send(limiter) == pytest.approx(10.0)  # nothing booked by a refusal
     clock.now += 4.0
-    assert limiter.acquire() == pytest.approx(6.0)
+    assert send(limiter) == pytest.approx(6.0)
     clock.now += 6.0
+    assert send(limiter) == 0.0
+
+
+def test_requests_in_flight_count_until_answered() -> None:
+    """A request counts from its send until `period` after its answer (it may arrive late)."""
+    clock = FakeClock()
+    limiter = RateLimiter(2, period=10.0, clock=clock)
+    assert limiter.acquire() == limiter.acquire() == 0.0
+    clock.now += 30.0
+    assert 0 < limiter.acquire() <= 0.05  # both still in flight: look again shortly
+    limiter.release()
+    assert limiter.acquire() == pytest.approx(10.0)  # answered just now: counts 10 s more
+    clock.now += 10.0
     assert limiter.acquire() == 0.0
 
 
@@ -40,8 +61,8 @@ def test_margin_keeps_480_of_500() -> None:
     clock = FakeClock()
     limiter = RateLimiter(500, margin=0.04, clock=clock)
     assert limiter.allowed == 480
-    assert [limiter.acquire() for _ in range(480)] == [0.0] * 480
-    assert limiter.acquire() == pytest.approx(60.0)
+    assert [send(limiter) for _ in range(480)] == [0.0] * 480
+    assert send(limiter) == pytest.approx(60.0)
     with pytest.raises(ValueError, match="margin"):
         RateLimiter(10, margin=1.0)
 
@@ -53,7 +74,7 @@ def test_no_window_ever_holds_more_than_the_limit() -> None:
     times = []
     for step in range(60):
         clock.now += 0.05 * (step % 3)
-        while (pause := limiter.acquire()) > 0:
+        while (pause := send(limiter)) > 0:
             clock.now += pause
         times.append(clock.now)
     for i, start in enumerate(times):
@@ -70,8 +91,8 @@ def test_slows_down_as_remaining_nears_zero() -> None:
     some = limiter.spacing
     limiter.observe({"x-ratelimit-remaining": "0"})
     assert 0 < some < limiter.spacing <= 60.0
-    assert limiter.acquire() == 0.0
-    assert limiter.acquire() == pytest.approx(limiter.spacing)
+    assert send(limiter) == 0.0
+    assert send(limiter) == pytest.approx(limiter.spacing)
     limiter.observe({"x-ratelimit-remaining": "499"})
     assert limiter.spacing == 0.0
     limiter.observe({"x-ratelimit-remaining": "garbage"})
