@@ -1206,7 +1206,9 @@ class _ClientBase:
     _core: _Core
 
     def __repr__(self) -> str:
-        core = self._core
+        core: _Core | None = getattr(self, "_core", None)
+        if core is None:  # construction refused (a traceback with locals shows ``self``)
+            return f"{type(self).__name__}(not set up)"
         token = "set" if core.token else "not set"
         cache = str(core.cache.directory) if core.cache is not None else None
         return (

@@ -22,11 +22,12 @@ class RateLimiter:
 
     A rolling window guarantees the limit as the server counts it: a request is booked at the
     moment :meth:`acquire` lets it go (never earlier) and counts until ``period`` after
-    :meth:`release` (its answer), since it reaches the server somewhere in between. ``margin`` (a share of ``limit``) is left unused
-    for requests in flight and clock differences: ``RateLimiter(500, margin=0.04)`` sends at
-    most 480 a minute (:attr:`allowed`). On top, :meth:`observe` reads
-    ``X-Ratelimit-Remaining``: once fewer than a tenth of the limit remain (other notebooks may
-    share the token), requests are spaced out, more the closer the count gets to zero.
+    :meth:`release` (its answer), since it reaches the server somewhere in between.
+    ``margin`` (a share of ``limit``) is left unused for clock differences and other users of
+    the token: ``RateLimiter(500, margin=0.04)`` sends at most 480 a minute (:attr:`allowed`).
+    On top, :meth:`observe` reads ``X-Ratelimit-Remaining``: once fewer than a tenth of the
+    limit remain (other notebooks may share the token), requests are spaced out, more the
+    closer the count gets to zero.
 
     One limiter may be shared by several clients (``PlannrClient(rate_limit=limiter)``).
     """
