@@ -119,8 +119,6 @@ _CAP_ADVICE: Final = "PlannrClient(max_response_bytes=...)"
 #: Tokens shorter than this are not masked in bodies and messages (see ``_Token.masked``).
 _MIN_MASKED: Final = 8
 
-_parse_retry_after = parse_retry_after  # the one parser lives in _errors
-
 
 class _DeadlineExceeded(Exception):
     """Internal: an attempt outlived its whole-request deadline (``timeout``)."""
