@@ -5,6 +5,12 @@ temporary file in the same directory is written, flushed, fsynced and then renam
 target, so a crash leaves either the old snapshot or the new one, never a torn file. Finished
 executions (see ``FINISHED_STATUSES``) are reused as they are; running ones are refetched, and
 served from here only when the network is down (offline mode).
+
+The cache trusts nothing it reads: a file is opened without following symlinks and only when it
+is a regular file (a FIFO or a device never blocks a read), and a snapshot whose execution UUID
+is not the one asked for (or has none) is a miss. The directory is created private (0700); an
+existing one writable by group or others is used, with a warning (once): anyone who can write
+there can make the client see executions that were never fetched.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -30,6 +38,35 @@ logger = logging.getLogger("plannr_nb")
 _SUFFIX = ".json"
 _FORMAT = 1
 _ORPHAN_AGE = 3600.0
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_if_shared(directory: Path) -> None:
+    """Log once per directory when group or others may write into it."""
+    try:
+        mode = directory.stat().st_mode
+    except OSError:
+        return
+    if not mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return
+    key = str(directory.resolve())
+    with _warned_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    logger.warning(
+        "cache: %s is writable by other users (mode %s): they could plant snapshots the client "
+        "would serve. Use a private directory (chmod 700) for cache=...",
+        directory,
+        stat.filemode(mode),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +98,8 @@ class ExecutionCache:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory).expanduser()
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _warn_if_shared(self.directory)
         self._sweep()
 
     def _sweep(self) -> None:
@@ -79,29 +117,53 @@ class ExecutionCache:
         # normalize_uuid guarantees 36 characters of [0-9a-f-]: no path tricks possible.
         return self.directory / f"{normalize_uuid(uuid)}{_SUFFIX}"
 
-    def get(self, uuid: str) -> CachedExecution | None:
-        """The snapshot of ``uuid``, or None (also when the file is unreadable)."""
-        path = self._path(uuid)
+    def _read(self, path: Path) -> bytes | None:
+        """The bytes of ``path`` if it is a regular file (not a symlink, FIFO or device)."""
         try:
-            raw = path.read_bytes()
+            fd = os.open(path, _OPEN_FLAGS)
         except FileNotFoundError:
             return None
+        except OSError as exc:  # ELOOP: a symlink; EACCES; ENXIO: a FIFO without writer
+            logger.warning("cache: cannot read %s (%s); ignoring it", path.name, exc)
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                logger.warning("cache: %s is not a regular file; ignoring it", path.name)
+                return None
+            with os.fdopen(fd, "rb", closefd=False) as stream:
+                return stream.read()
         except OSError as exc:
             logger.warning("cache: cannot read %s (%s); ignoring it", path.name, exc)
+            return None
+        finally:
+            os.close(fd)
+
+    def get(self, uuid: str) -> CachedExecution | None:
+        """The snapshot of ``uuid``, or None (unreadable, not a snapshot, or of another UUID)."""
+        path = self._path(uuid)
+        raw = self._read(path)
+        if raw is None:
             return None
         try:
             record = orjson.loads(raw)
             execution = record["execution"]
             if not isinstance(execution, dict):
                 raise TypeError
-            return CachedExecution(
+            held = normalize_uuid(execution.get("uuid"))
+            snapshot = CachedExecution(
                 execution=execution,
-                include_account=bool(record.get("include_account")),
+                include_account=record.get("include_account") is True,
                 stored_at=float(record.get("stored_at", 0.0)),
             )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            # InvalidUUIDError is a ValueError: a snapshot without a valid uuid lands here too.
             logger.warning("cache: %s is not a snapshot; ignoring it", path.name)
             return None
+        if held != path.stem:
+            logger.warning("cache: %s holds execution %s; ignoring it", path.name, held)
+            return None
+        return snapshot
 
     def put(self, execution: Mapping[str, Any], *, include_account: bool) -> None:
         """Store ``execution`` atomically (it must carry a valid ``uuid``)."""

@@ -8,26 +8,45 @@ can be injected; :meth:`PlannrClient.demo` injects the simulated API of :mod:`pl
 Every request:
 
 * is sent only after its UUIDs were normalised (:func:`plannr_nb.normalize_uuid`);
-* waits for the client-side rate limiter (500 a minute by default, slower when the API's
-  ``X-Ratelimit-Remaining`` runs low);
+* waits for the client-side rate limiter (480 a minute by default, a margin under Plannr's 500;
+  slower when the API's ``X-Ratelimit-Remaining`` runs low);
 * is retried by tenacity with jittered exponential backoff on 429, 502, 503, 504, connection
-  errors and timeouts (``Retry-After`` honoured), at most ``max_retries`` times; never on
-  400/401/403/404/422.
+  errors and timeouts (``Retry-After`` honoured up to ``MAX_RETRY_AFTER``; a longer one fails at
+  once), at most ``max_retries`` times; never on 400/401/403/404/422;
+* is bounded: ``timeout`` seconds per attempt from the first byte sent to the last byte read,
+  and ``max_response_bytes`` on the wire and once decoded (the body is read as a stream and
+  inflated by bounded steps, so a gzip bomb never fills the memory);
+* never follows a redirect (a 3xx is an :class:`~plannr_nb.ApiError` naming its ``Location``).
 
-The access token is sent in the ``Authorization`` header and nowhere else: not in ``repr``, not
-in log records, not in errors (which keep a copy of the request with that header redacted).
+Whatever goes wrong while sending, receiving, decoding or paging ends as one error of the tree,
+raised fresh (no httpx exception chained) and with the token masked.
+
+The access token is sent only over TLS (or to loopback), in the ``Authorization`` header, and
+nowhere else: it lives in a holder whose ``repr`` masks it, the header is added per request by
+an :class:`httpx.Auth`, and every response is rebuilt (token masked in body and headers, request
+redacted) before anything reads it. Not in ``repr``, not in log records, not in errors, not in
+the locals of a formatted traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
+import ipaddress
 import logging
 import os
 import time
 import uuid as uuid_module
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Sequence
+import zlib
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,10 +65,15 @@ from ._config import (
     BATCH_CHUNK_SIZE,
     BATCH_CONCURRENCY,
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_RATE_LIMIT,
     DEFAULT_TIMEOUT,
+    LOOPBACK_NAMES,
     MAX_PER_PAGE,
+    MAX_RETRY_AFTER,
+    RATE_LIMIT_MARGIN,
+    RATE_LIMIT_PERIOD,
     TOKEN_ENV_VARS,
 )
 from ._errors import (
@@ -62,6 +86,8 @@ from ._errors import (
     ResponseFormatError,
     ServerError,
     TransportError,
+    parse_retry_after,
+    redacted_request,
 )
 from ._ratelimit import RateLimiter
 from ._sim import AsyncSimTransport, SimAPI, SimTransport
@@ -76,8 +102,6 @@ Execution = dict[str, Any]
 _EXECUTIONS_PATH: Final = "/api/v1/automation-executions"
 _BLUEPRINT_PATH: Final = "/api/v1/automation-blueprints/{uuid}/executions"
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
-#: Retry-After values above this are capped (we wait this long at most between two attempts).
-_MAX_RETRY_AFTER: Final = 120.0
 #: (first, largest) backoff in seconds: waits are random in [0, min(largest, first * 2**n)].
 DEFAULT_RETRY_WAIT: Final = (0.5, 30.0)
 #: Batch URLs are kept under this many characters (servers commonly refuse 8 KB and more).
@@ -86,8 +110,27 @@ _ENCODED_UUID: Final = 39  # 36 characters and an encoded comma (%2C)
 _MAX_PAGES: Final = 10_000
 _EXCERPT: Final = 120
 _DEMO_BASE_URL: Final = "https://demo.plannrcrm.invalid"
-#: httpx errors worth another attempt: the network hiccupped, the request was well formed.
-_RETRY_EXCEPTIONS: Final = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+#: Bytes inflated per step from a compressed body (the most one step may hold at once).
+_INFLATE_STEP: Final = 256 * 1024
+#: Content codings asked for and understood (anything else is refused, not passed through).
+_ACCEPT_ENCODING: Final = "gzip, deflate"
+#: Shown in size errors: how to raise the cap.
+_CAP_ADVICE: Final = "PlannrClient(max_response_bytes=...)"
+#: Tokens shorter than this are not masked in bodies and messages (see ``_Token.masked``).
+_MIN_MASKED: Final = 8
+
+
+class _DeadlineExceeded(Exception):
+    """Internal: an attempt outlived its whole-request deadline (``timeout``)."""
+
+
+#: Failures worth another attempt: the network hiccupped, the request was well formed.
+_RETRY_EXCEPTIONS: Final = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    _DeadlineExceeded,
+)
 
 UUIDLike = str | uuid_module.UUID
 
@@ -172,24 +215,69 @@ def _short_url(url: httpx.URL | str) -> str:
     return f"{text[:110]}...({len(text)} characters)"
 
 
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header: a number or an HTTP date."""
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+class _Token:
+    """The access token, in a holder whose ``repr`` and ``str`` never show it.
+
+    Frames that hold a ``_Token`` show ``_Token([redacted])`` in a traceback formatted with
+    locals; only :meth:`reveal` (called by :class:`_BearerAuth` per request) gives the text.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The token's text (for the Authorization header and for masking, nothing else)."""
+        return self._value
+
+    @property
+    def masked(self) -> str | None:
+        """The text to mask in what the API sends back; None for a token too short to mask.
+
+        Real tokens are long; masking a one-letter test token would garble every body.
+        """
+        return self._value if len(self._value) >= _MIN_MASKED else None
+
+    @property
+    def sendable(self) -> bool:
+        """Whether the token is printable ASCII without spaces (a valid header value)."""
+        return all(0x21 <= ord(char) <= 0x7E for char in self._value)
+
+    def __repr__(self) -> str:
+        return "_Token([redacted])"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        msg = "the access token is not picklable"
+        raise TypeError(msg)
 
 
-def _resolve_token(token: str | None) -> str | None:
+class _BearerAuth(httpx.Auth):
+    """Adds ``Authorization: Bearer ...`` to each request as it is sent (kept out of reprs)."""
+
+    def __init__(self, token: _Token) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth([redacted])"
+
+
+def _resolve_token(token: object) -> _Token | None:
+    """The token from ``token`` or the environment, trimmed; None when empty or blank.
+
+    Never raises, so no frame holding the raw text ends in a traceback: a token that cannot be
+    sent is refused by :class:`_Core` (see :attr:`_Token.sendable`).
+    """
+    if isinstance(token, _Token):
+        return token
+    if token is not None and not isinstance(token, str):
+        return _Token("\n")  # refused below as unsendable, without showing what it was
     if token is None:
         for name in TOKEN_ENV_VARS:
             token = os.environ.get(name)
@@ -197,16 +285,70 @@ def _resolve_token(token: str | None) -> str | None:
                 break
     if token is None or not token.strip():
         return None
-    token = token.strip()
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
-    if any(not (0x21 <= ord(char) <= 0x7E) for char in token):
+    text = token.strip()
+    if text[:7].lower() == "bearer ":
+        text = text[7:].strip()
+    return _Token(text) if text else None
+
+
+def _flag(name: str, value: object) -> bool:
+    """``value`` if it is a bool; a TypeError otherwise (the string "false" is not a no)."""
+    if not isinstance(value, bool):
+        msg = f"{name} must be True or False, got {type(value).__name__} {value!r:.40}"
+        raise TypeError(msg)
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _checked_base_url(base_url: object, allow_insecure_http: bool) -> str:
+    """``base_url`` without its trailing slash, once it is safe to send a token to.
+
+    Refused: anything but http(s); a user or password in the URL (httpx would send them as
+    Basic credentials, replacing the Bearer token); plain http:// to a host other than loopback
+    unless ``allow_insecure_http`` (the token would cross the network in clear text).
+    """
+    text = str(base_url).strip().rstrip("/")
+    url: httpx.URL | None = None
+    with contextlib.suppress(httpx.InvalidURL, ValueError, TypeError):
+        url = httpx.URL(text)
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        shown = text if "@" not in text else "(a URL with credentials)"
+        msg = f"base_url {shown[:200]!r} is not an http(s) URL such as {DEFAULT_BASE_URL!r}."
+        raise ValueError(msg)
+    if url.userinfo:
+        shown = str(url.copy_with(username=None, password=None))
         msg = (
-            "The Plannr access token contains spaces, line breaks or non-ASCII characters and "
-            "cannot be sent: copy it again (the token itself is not shown here)."
+            f"base_url {shown!r} carries a user name or password: refused, because they would "
+            "be sent with every request and replace the access token. Remove 'user:password@' "
+            "and pass the token with token=... (or PLANNR_ACCESS_TOKEN)."
         )
-        raise AuthenticationError(msg, status_code=401)
-    return token
+        raise ValueError(msg)
+    if url.scheme == "http" and not _is_loopback(url.host) and not allow_insecure_http:
+        msg = (
+            f"base_url {text!r} is plain http:// to {url.host}: the access token would cross "
+            "the network unencrypted, so nothing is sent. Use https://, or pass "
+            "allow_insecure_http=True if you really mean it (plain http to loopback, "
+            "127.0.0.1, ::1 or localhost, is always allowed)."
+        )
+        raise ValueError(msg)
+    return text
+
+
+def _attempt_seconds(timeout: float | httpx.Timeout | None) -> float | None:
+    """The whole-attempt deadline implied by ``timeout`` (None: no deadline)."""
+    if isinstance(timeout, httpx.Timeout):
+        parts = [timeout.connect, timeout.read, timeout.write, timeout.pool]
+        values = [float(part) for part in parts if part is not None]
+        return max(values) if values else None
+    return None if timeout is None else float(timeout)
 
 
 def _resolve_account(account_uuid: str | None) -> str | None:
@@ -246,6 +388,172 @@ def _sort_key(execution: Execution) -> tuple[int, float]:
     return (1, 0.0)
 
 
+# -- reading a body, bounded -------------------------------------------------------------------
+
+
+class _Inflater:
+    """One content coding (gzip or deflate), inflated by bounded steps."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        # deflate: zlib-wrapped per RFC 9110, raw deflate from some servers (sniffed below).
+        self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16 if coding == "gzip" else zlib.MAX_WBITS)
+        self._first = coding == "deflate"
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._first and data:
+            self._first = False
+            if data[0] & 0x0F != 8:  # not a zlib header: raw deflate
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        while True:
+            piece = self._zlib.decompress(data, _INFLATE_STEP)
+            if piece:
+                yield piece
+            data = self._zlib.unconsumed_tail
+            if not data and len(piece) < _INFLATE_STEP:
+                return
+
+    def flush(self) -> bytes:
+        return self._zlib.flush()
+
+    @property
+    def done(self) -> bool:
+        """Whether the compressed stream reached its end marker."""
+        return self._zlib.eof
+
+
+class _BodyReader:
+    """Collects one response body from raw chunks: bounded in bytes and in time.
+
+    ``limit`` caps the bytes on the wire and the decoded bytes; ``deadline`` (a
+    ``time.monotonic`` value) ends the attempt, however slowly the server drips. The result is a
+    fresh :class:`httpx.Response` holding the decoded body with the token masked and a redacted
+    request, so nothing downstream can leak the token.
+    """
+
+    def __init__(
+        self, response: httpx.Response, *, limit: int, deadline: float | None, token: _Token | None
+    ) -> None:
+        self.response = response
+        self.limit = limit
+        self.deadline = deadline
+        self.token = token
+        self.wire = 0
+        self.body = bytearray()
+        #: False when the transport handed over a body already read (a mock, the simulator).
+        self.streaming = not response.is_stream_consumed
+        self.where = f"{response.request.method} {_short_url(response.request.url)}"
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            self._too_big("declares", int(declared))
+        codings = [
+            part.strip().lower()
+            for part in response.headers.get("content-encoding", "").split(",")
+            if part.strip() and part.strip().lower() != "identity"
+        ]
+        unknown = [coding for coding in codings if coding not in ("gzip", "deflate")]
+        if unknown and self.streaming:
+            msg = (
+                f"{self.where} answered with Content-Encoding {', '.join(unknown)!r}, which "
+                f"plannr-nb did not ask for and cannot read (it asks for {_ACCEPT_ENCODING}). "
+                "Check base_url; a proxy may be rewriting responses."
+            )
+            raise ResponseFormatError(msg, where=self.where, request=response.request)
+        # Applied in reverse order of the header (the last coding applied is undone first).
+        self.inflaters = [_Inflater(coding) for coding in reversed(codings)]
+
+    def _too_big(self, how: str, size: int) -> None:
+        mib = self.limit / (1024 * 1024)
+        msg = (
+            f"{self.where}: the response {how} {size:,} bytes, more than max_response_bytes "
+            f"({self.limit:,} bytes, {mib:g} MiB), so it was not read further. If the API "
+            f"really sends that much, raise the limit: {_CAP_ADVICE}."
+        )
+        raise ResponseFormatError(msg, where=self.where, request=self.response.request)
+
+    def _check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _DeadlineExceeded
+
+    def _take(self, decoded: bytes) -> None:
+        self.body += decoded
+        if len(self.body) > self.limit:
+            self._too_big("inflates to more than", len(self.body))
+
+    def _through(self, data: bytes, stage: int) -> None:
+        if stage == len(self.inflaters):
+            self._take(data)
+            return
+        if not data:
+            return
+        inflater = self.inflaters[stage]
+        pieces = inflater.feed(data)
+        while True:  # one bounded piece at a time: the size check runs between two pieces
+            try:
+                piece = next(pieces)
+            except StopIteration:
+                return
+            except zlib.error as exc:
+                reason = str(exc)
+            else:
+                self._through(piece, stage + 1)
+                continue
+            self._corrupt(inflater.coding, reason)
+
+    def _corrupt(self, coding: str, reason: str) -> None:
+        msg = (
+            f"{self.where}: the body's {coding} encoding is corrupt ({reason}). Try again; if "
+            "it persists, a proxy is mangling responses."
+        )
+        raise ResponseFormatError(msg, where=self.where, request=self.response.request)
+
+    def feed(self, chunk: bytes) -> None:
+        """Take one raw chunk from the wire."""
+        self.wire += len(chunk)
+        if self.wire > self.limit:
+            self._too_big("sends more than", self.wire)
+        self._through(chunk, 0)
+        self._check_time()
+
+    def finish(self) -> httpx.Response:
+        """The response, rebuilt around the whole decoded body (token masked)."""
+        if not self.streaming:
+            content = self.response.content
+            if len(content) > self.limit:
+                self._too_big("holds", len(content))
+            self.body = bytearray(content)
+        else:
+            for stage, inflater in enumerate(self.inflaters):
+                try:
+                    tail = inflater.flush()
+                except zlib.error as exc:
+                    self._corrupt(inflater.coding, str(exc))
+                self._through(tail, stage + 1)
+                if not inflater.done and self.wire:
+                    self._corrupt(inflater.coding, "the compressed stream ends early")
+        self._check_time()
+        body = bytes(self.body)
+        self.body = bytearray()
+        masked = self.token.masked if self.token else None
+        secret = masked.encode() if masked else b""
+        headers = [
+            (name, value)
+            for name, value in self.response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        if secret:
+            body = body.replace(secret, b"[redacted]")
+            text = secret.decode()
+            headers = [(name, value.replace(text, "[redacted]")) for name, value in headers]
+        return httpx.Response(
+            self.response.status_code,
+            headers=headers,
+            content=body,
+            request=redacted_request(self.response.request),
+            extensions={"reason_phrase": self.response.reason_phrase.encode("ascii", "replace")},
+        )
+
+
 # -- the sans-IO core -------------------------------------------------------------------------
 
 
@@ -254,16 +562,18 @@ class _Core:
 
     def __init__(
         self,
-        token: str | None,
+        token: _Token | None,
         *,
         base_url: str,
         account_uuid: str | None,
         timeout: float | httpx.Timeout,
         max_retries: int,
         retry_wait: tuple[float, float],
-        rate_limit: int | None,
+        rate_limit: int | RateLimiter | None,
         concurrency: int,
         cache: str | os.PathLike[str] | ExecutionCache | None,
+        max_response_bytes: int,
+        allow_insecure_http: bool,
     ) -> None:
         if max_retries < 0:
             msg = f"max_retries must be 0 or more, got {max_retries}"
@@ -271,13 +581,41 @@ class _Core:
         if concurrency < 1:
             msg = f"concurrency must be 1 or more, got {concurrency}"
             raise ValueError(msg)
-        self.token = _resolve_token(token)
+        if isinstance(max_response_bytes, bool) or not (
+            isinstance(max_response_bytes, int) and max_response_bytes > 0
+        ):
+            msg = (
+                f"max_response_bytes must be a positive number of bytes, got {max_response_bytes!r}"
+            )
+            raise ValueError(msg)
+        if token is not None and not token.sendable:
+            msg = (
+                "The Plannr access token contains spaces, line breaks or non-ASCII characters and "
+                "cannot be sent: copy it again (the token itself is not shown here)."
+            )
+            raise AuthenticationError(msg, status_code=401)
+        self.token = token
         self.account_uuid = _resolve_account(account_uuid)
-        self.base_url = str(base_url).rstrip("/")
+        self.base_url = _checked_base_url(
+            base_url, _flag("allow_insecure_http", allow_insecure_http)
+        )
         self.timeout = timeout
+        self.attempt_seconds = _attempt_seconds(timeout)
+        self.max_response_bytes = max_response_bytes
         self.max_retries = max_retries
         self.backoff = tenacity.wait_random_exponential(multiplier=retry_wait[0], max=retry_wait[1])
-        self.limiter = RateLimiter(rate_limit) if rate_limit else None
+        self.limiter: RateLimiter | None
+        if isinstance(rate_limit, RateLimiter) or rate_limit is None:
+            self.limiter = rate_limit
+        elif isinstance(rate_limit, bool) or not isinstance(rate_limit, int):
+            msg = f"rate_limit must be requests a minute, a RateLimiter or None, not {rate_limit!r}"
+            raise TypeError(msg)
+        else:
+            self.limiter = (
+                RateLimiter(rate_limit, RATE_LIMIT_PERIOD, margin=RATE_LIMIT_MARGIN)
+                if rate_limit
+                else None
+            )
         self.concurrency = concurrency
         if cache is None or isinstance(cache, ExecutionCache):
             self.cache = cache
@@ -292,11 +630,10 @@ class _Core:
     def headers(self) -> dict[str, str]:
         headers = {
             "Accept": "application/json",
+            "Accept-Encoding": _ACCEPT_ENCODING,
             "Content-Type": "application/json",
             "User-Agent": "plannr-nb",
         }
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
         if self.account_uuid:
             headers[ACCOUNT_HEADER] = self.account_uuid
         return headers
@@ -306,9 +643,21 @@ class _Core:
         return {
             "base_url": self.base_url,
             "headers": self.headers(),
+            "auth": _BearerAuth(self.token) if self.token else None,
             "timeout": self.timeout,
+            "follow_redirects": False,
             "limits": httpx.Limits(max_connections=max(self.concurrency, 10)),
         }
+
+    def deadline(self) -> float | None:
+        """When the attempt starting now must be over (``time.monotonic``), if ever."""
+        seconds = self.attempt_seconds
+        return None if seconds is None else time.monotonic() + seconds
+
+    def reader(self, response: httpx.Response, deadline: float | None) -> _BodyReader:
+        return _BodyReader(
+            response, limit=self.max_response_bytes, deadline=deadline, token=self.token
+        )
 
     def check_token(self, what: str) -> None:
         if self.require_token and not self.token:
@@ -320,7 +669,7 @@ class _Core:
 
     @staticmethod
     def execution_request(uuid: str, include_account: bool) -> tuple[str, dict[str, str]]:
-        params = {"include": "account"} if include_account else {}
+        params = {"include": "account"} if _flag("include_account", include_account) else {}
         return f"{_EXECUTIONS_PATH}/{uuid}", params
 
     def list_requests(
@@ -382,23 +731,41 @@ class _Core:
             )
 
         return {
-            "stop": tenacity.stop_after_attempt(self.max_retries + 1),
+            "stop": self.stop,
             "wait": self.wait,
             "retry": tenacity.retry_if_exception_type((_RetryableStatus, *_RETRY_EXCEPTIONS)),
             "before_sleep": before_sleep,
             "reraise": True,
         }
 
-    def wait(self, state: tenacity.RetryCallState) -> float:
+    @staticmethod
+    def _retry_after(state: tenacity.RetryCallState) -> float | None:
         exc = state.outcome.exception() if state.outcome is not None else None
         if isinstance(exc, _RetryableStatus):
-            after = _parse_retry_after(exc.response.headers.get("retry-after"))
-            if after is not None:
-                return min(after, _MAX_RETRY_AFTER)
+            return parse_retry_after(exc.response.headers.get("retry-after"))
+        return None
+
+    def stop(self, state: tenacity.RetryCallState) -> bool:
+        """Stop after ``max_retries`` retries, or at once when told to wait too long."""
+        if state.attempt_number > self.max_retries:
+            return True
+        after = self._retry_after(state)
+        return after is not None and after > MAX_RETRY_AFTER
+
+    def wait(self, state: tenacity.RetryCallState) -> float:
+        after = self._retry_after(state)
+        if after is not None:
+            return after
         return float(self.backoff(state))
 
-    def before_send(self) -> float:
-        return self.limiter.reserve() if self.limiter is not None else 0.0
+    def limiter_wait(self) -> float:
+        """0.0 once the limiter booked a request sent now; else the seconds to wait first."""
+        return self.limiter.acquire() if self.limiter is not None else 0.0
+
+    def limiter_release(self) -> None:
+        """Tell the limiter an exchange booked by :meth:`limiter_wait` is over."""
+        if self.limiter is not None:
+            self.limiter.release()
 
     def after_receive(self, response: httpx.Response) -> httpx.Response:
         if self.limiter is not None:
@@ -418,36 +785,76 @@ class _Core:
     def failure(
         self, exc: BaseException, *, method: str, url: str, uuid: str | None, attempts: int
     ) -> PlannrError:
-        """Turn what the last attempt raised into an error of our tree."""
+        """Turn whatever the last attempt raised into an error of our tree, raised fresh.
+
+        The result has no cause, no context and no traceback yet: the caller raises it outside
+        its ``except`` block, so no httpx exception (whose ``.request`` holds the token) and no
+        frame of httpx or tenacity hangs off it.
+        """
+        error = self._failure(exc, method=method, url=url, uuid=uuid, attempts=attempts)
+        error.__cause__ = None
+        error.__context__ = None
+        error.__suppress_context__ = True
+        return error.with_traceback(None)
+
+    def _failure(
+        self, exc: BaseException, *, method: str, url: str, uuid: str | None, attempts: int
+    ) -> PlannrError:
+        if isinstance(exc, PlannrError):
+            return exc
         if isinstance(exc, _RetryableStatus):
             return self.api_error(exc.response, uuid=uuid, attempts=attempts)
         what = f"execution {uuid}" if uuid else "request"
         where = f"{method} {_short_url(url)}"
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
-        if isinstance(exc, httpx.TimeoutException):
+        request = getattr(exc, "_request", None)
+        kind = type(exc).__name__
+        detail = self.scrub(str(exc))[:200]
+        if isinstance(exc, httpx.TimeoutException | _DeadlineExceeded | TimeoutError):
+            limit = f"the {self.attempt_seconds:g} s timeout" if self.attempt_seconds else "time"
             msg = (
-                f"{what}: {where} timed out ({type(exc).__name__}) after {tries}. The API is "
-                "slow or unreachable: try again later, or pass a larger timeout=..."
+                f"{what}: {where} timed out ({kind}: no complete answer within {limit}) after "
+                f"{tries}. The API is slow or unreachable: try again later, or pass a larger "
+                "timeout=..."
             )
-            return RequestTimeoutError(msg, url=url)
+            return RequestTimeoutError(msg, url=url, request=request)
+        if isinstance(exc, httpx.DecodingError | UnicodeDecodeError | zlib.error):
+            msg = (
+                f"{what}: {where} answered with a body that cannot be decoded ({kind}: "
+                f"{detail}). Try again; if it persists, a proxy is mangling responses."
+            )
+            return ResponseFormatError(msg, where=where, request=request)
+        if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+            msg = (
+                f"{what}: {where} could not be sent ({kind}: {detail}). Check base_url "
+                f"({self.base_url}) and the UUIDs and filters given."
+            )
+            return TransportError(msg, url=url, request=request)
         msg = (
-            f"{what}: {where} failed after {tries}: {type(exc).__name__}: {exc}. Check the "
-            f"network connection and base_url ({self.base_url})."
+            f"{what}: {where} failed after {tries}: {kind}: {detail}. Check the network "
+            f"connection and base_url ({self.base_url})."
         )
-        return TransportError(msg, url=url)
+        return TransportError(msg, url=url, request=request)
 
     def scrub(self, text: str) -> str:
         """``text`` without the token, should a server have echoed it back."""
-        return text.replace(self.token, "[redacted]") if self.token else text
+        masked = self.token.masked if self.token else None
+        return text.replace(masked, "[redacted]") if masked else text
 
     def api_error(self, response: httpx.Response, *, uuid: str | None, attempts: int) -> ApiError:
-        error = ApiError.from_response(response, uuid=uuid, attempts=attempts)
+        error = ApiError.from_response(response, uuid=uuid, attempts=attempts, scrub=self.scrub)
         full = str(response.request.url)
         if error.args:
             message = str(error.args[0])
             if len(full) > 160:
                 message = message.replace(full, _short_url(full))
-            error.args = (self.scrub(message),)
+            after = getattr(error, "retry_after", None)
+            if after is not None and after > MAX_RETRY_AFTER:
+                message += (
+                    f" The API asked to wait {after:,.0f} s (Retry-After), longer than the "
+                    f"client waits on its own ({MAX_RETRY_AFTER:g} s): try again after that."
+                )
+            error.args = (message,)
         return error
 
     def decode(self, response: httpx.Response, what: str) -> Any:
@@ -458,10 +865,10 @@ class _Core:
         if content_type and "json" not in content_type.lower():
             msg = (
                 f"{what}: {where} answered HTTP {response.status_code} with "
-                f"{content_type.split(';')[0]!r} instead of JSON ({excerpt!r}). Check base_url; "
-                "a proxy, VPN or login page may be in the way."
+                f"{content_type.split(';')[0]!r:.80} instead of JSON ({excerpt!r}). Check "
+                "base_url; a proxy, VPN or login page may be in the way."
             )
-            raise ResponseFormatError(msg, where=where)
+            raise ResponseFormatError(msg, where=where, request=response.request)
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError:
@@ -472,7 +879,7 @@ class _Core:
             f"({len(content)} bytes: {excerpt!r}). Try again; if it persists, the API or a "
             "proxy is mangling responses."
         )
-        raise ResponseFormatError(msg, where=where)
+        raise ResponseFormatError(msg, where=where, request=response.request)
 
     def parse_execution(self, response: httpx.Response, uuid: str) -> Execution:
         what = f"execution {uuid}"
@@ -507,21 +914,154 @@ class _Core:
             _item_uuid(item, where)
         next_url: str | None = None
         if isinstance(links, dict) and links.get("next"):
-            next_url = str(links["next"])
+            next_url = links["next"]
         elif links is None and isinstance(meta, dict):
             current, last = meta.get("current_page"), meta.get("last_page")
             if isinstance(current, int) and isinstance(last, int) and current < last:
                 next_url = str(url.copy_set_param("page", str(current + 1)))
         if next_url is None:
             return items, None
-        target = url.join(next_url)
+        target: httpx.URL | None = None
+        if isinstance(next_url, str) and len(next_url) <= _URL_BUDGET * 2:
+            with contextlib.suppress(httpx.InvalidURL, ValueError, TypeError):
+                target = url.join(next_url)
+        if target is None:
+            shown = self.scrub(repr(next_url)[:_EXCERPT])
+            msg = (
+                f"list of executions: {where} gave a links.next that is not a URL ({shown}); "
+                "stopped paging. Try again; if it persists, tell Plannr support."
+            )
+            raise ResponseFormatError(msg, where=where, request=response.request)
         if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
             msg = (
                 f"list of executions: {where} points its next page to another server "
                 f"({target.scheme}://{target.host}); not following it, so the token stays put."
             )
-            raise ResponseFormatError(msg, where=where)
+            raise ResponseFormatError(msg, where=where, request=response.request)
         return items, str(target)
+
+    def pager(self, path: str, params: dict[str, str]) -> _Pager:
+        return _Pager(self, path, params)
+
+    def checked(
+        self, response: httpx.Response, *, uuid: str | None, attempts: int
+    ) -> httpx.Response:
+        """``response`` if it is an answer to read; an error for 3xx (never data) and 4xx/5xx."""
+        if response.status_code >= 300:
+            raise self.api_error(response, uuid=uuid, attempts=attempts)
+        return response
+
+    def listing(
+        self,
+        *,
+        uuids: UUIDLike | Iterable[UUIDLike] | None,
+        client_uuids: UUIDLike | Iterable[UUIDLike] | None,
+        account_uuids: UUIDLike | Iterable[UUIDLike] | None,
+        blueprint_uuid: UUIDLike | None,
+        include_account: object,
+        sort: str | None,
+    ) -> tuple[list[tuple[str, dict[str, str]]], _Listing]:
+        """The requests of a ``list_executions`` call and what gathers their answers."""
+        wanted = _canonical_list(uuids)
+        requests = self.list_requests(
+            uuids=wanted,
+            client_uuids=_canonical_list(client_uuids),
+            account_uuids=_canonical_list(account_uuids),
+            blueprint_uuid=None if blueprint_uuid is None else _canonical(blueprint_uuid),
+            include_account=_flag("include_account", include_account),
+            sort=sort,
+        )
+        return requests, _Listing(uuids=wanted, sort=sort)
+
+    def batch(
+        self, uuids: Iterable[object] | str, include_account: object, progress: object
+    ) -> _Batch:
+        _flag("progress", progress)
+        return _Batch(
+            uuids,
+            cache=self.cache,
+            include_account=_flag("include_account", include_account),
+            chunk_size=self.chunk_size,
+        )
+
+    def lost(self, exc: BaseException, path: str) -> PlannrError:
+        """Whatever a batch job raised, as an error of the tree (the batch never loses it)."""
+        return self.failure(exc, method="GET", url=path, uuid=None, attempts=1)
+
+
+class _Pager:
+    """Where the next page is, and the proof that paging ends (shared by both clients).
+
+    Paging stops with a :class:`ResponseFormatError` when ``links.next`` points back to a page
+    already read, when a page holds only items already seen on earlier pages (a server that
+    ignores ``page``), or after ``_MAX_PAGES`` pages.
+    """
+
+    def __init__(self, core: _Core, path: str, params: dict[str, str]) -> None:
+        self.core = core
+        self.url: str = path
+        self.query: dict[str, str] | None = params
+        self.done = False
+        self.pages = 0
+        self.read: set[str] = set()
+        self.seen: set[str] = set()
+
+    def accept(self, response: httpx.Response) -> list[Execution]:
+        """The items of ``response``; moves to the next page or sets ``done``."""
+        items, next_url = self.core.parse_page(response)
+        where = f"GET {_short_url(response.request.url)}"
+        self.pages += 1
+        self.read.add(str(response.request.url))
+        keys = {normalize_uuid(item["uuid"]) for item in items}
+        if self.pages > 1 and keys and keys <= self.seen:
+            self._stop(where, response, "repeats only items of the pages before it")
+        self.seen |= keys
+        if not items or next_url is None:
+            self.done = True
+            return items
+        if next_url in self.read:
+            self._stop(where, response, "points links.next back to a page already read")
+        if self.pages >= _MAX_PAGES:
+            self._stop(where, response, f"is page {self.pages:,} and still not the last")
+        self.url, self.query = next_url, None
+        return items
+
+    def _stop(self, where: str, response: httpx.Response, why: str) -> None:
+        self.done = True
+        msg = (
+            f"list of executions: {where} {why}; stopped paging so the list cannot run away. "
+            "Try again later; if it persists, tell Plannr support."
+        )
+        raise ResponseFormatError(msg, where=where, request=response.request)
+
+
+class _Listing:
+    """What :meth:`PlannrClient.list_executions` gathers, kept to what was asked."""
+
+    def __init__(self, *, uuids: list[str] | None, sort: str | None) -> None:
+        self.wanted = set(uuids) if uuids is not None else None
+        self.sort = sort
+        self.found: dict[str, Execution] = {}
+        self.ignored = False
+
+    def add(self, items: list[Execution], chunk: dict[str, str]) -> bool:
+        """Keep the items asked for; True when the request of ``chunk`` has all it can give."""
+        asked = chunk.get("filter[uuid]")
+        for item in items:
+            key = normalize_uuid(item["uuid"])
+            if self.wanted is not None and key not in self.wanted:
+                if not self.ignored:
+                    logger.info("the API ignored filter[uuid]; keeping only the UUIDs asked for")
+                    self.ignored = True
+                continue
+            self.found.setdefault(key, item)
+        return asked is not None and all(key in self.found for key in asked.split(","))
+
+    def result(self, requests: int) -> list[Execution]:
+        executions = list(self.found.values())
+        if requests > 1 and self.sort in ("created_at", "-created_at"):
+            executions.sort(key=_sort_key, reverse=self.sort.startswith("-"))
+        return executions
 
 
 # -- batch bookkeeping (shared by both clients) ------------------------------------------------
@@ -664,7 +1204,9 @@ class _ClientBase:
     _core: _Core
 
     def __repr__(self) -> str:
-        core = self._core
+        core: _Core | None = getattr(self, "_core", None)
+        if core is None:  # construction refused (a traceback with locals shows ``self``)
+            return f"{type(self).__name__}(not set up)"
         token = "set" if core.token else "not set"
         cache = str(core.cache.directory) if core.cache is not None else None
         return (
@@ -710,10 +1252,16 @@ class PlannrClient(_ClientBase):
     """A blocking client for Plannr automation executions; use it as a context manager.
 
     ``token`` defaults to ``$PLANNR_ACCESS_TOKEN`` (then ``$ACCESS_TOKEN``); ``account_uuid`` to
-    ``$PLANNR_ACCOUNT_UUID`` (sent as ``X-PLANNR-ACCOUNT-UUID``). ``rate_limit`` requests a
-    minute at most (None: no client-side limit); ``concurrency`` requests at once in batch
-    fetches; ``retry_wait`` = (first, largest) backoff in seconds; ``cache``: a directory for
-    snapshots of fetched executions (see :mod:`plannr_nb._cache`). ``transport`` goes to httpx.
+    ``$PLANNR_ACCOUNT_UUID`` (sent as ``X-PLANNR-ACCOUNT-UUID``); ``"Bearer abc"`` is sent as
+    ``Bearer abc`` and an empty or blank token means none. ``base_url`` must be https:// (plain
+    http:// only to loopback, or with ``allow_insecure_http=True``) and carry no user or
+    password. ``timeout`` bounds each attempt, from the first byte sent to the last byte read;
+    ``max_response_bytes`` caps a body on the wire and once decoded (64 MiB). ``rate_limit``:
+    the API's requests a minute (the client keeps a 4 % margin under it), a shared
+    :class:`~plannr_nb._ratelimit.RateLimiter`, or None for no client-side limit;
+    ``concurrency`` requests at once in batch fetches; ``retry_wait`` = (first, largest) backoff
+    in seconds; ``cache``: a directory for snapshots of fetched executions (see
+    :mod:`plannr_nb._cache`). ``transport`` goes to httpx.
     """
 
     def __init__(
@@ -726,12 +1274,16 @@ class PlannrClient(_ClientBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.BaseTransport | None = None,
         cache: str | os.PathLike[str] | ExecutionCache | None = None,
-        rate_limit: int | None = DEFAULT_RATE_LIMIT,
+        rate_limit: int | RateLimiter | None = DEFAULT_RATE_LIMIT,
         concurrency: int = BATCH_CONCURRENCY,
         retry_wait: tuple[float, float] = DEFAULT_RETRY_WAIT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_insecure_http: bool = False,
     ) -> None:
+        secret = _resolve_token(token)
+        del token  # from here on only the masked holder: tracebacks with locals show frames
         self._core = _Core(
-            token,
+            secret,
             base_url=base_url,
             account_uuid=account_uuid,
             timeout=timeout,
@@ -740,6 +1292,8 @@ class PlannrClient(_ClientBase):
             rate_limit=rate_limit,
             concurrency=concurrency,
             cache=cache,
+            max_response_bytes=max_response_bytes,
+            allow_insecure_http=allow_insecure_http,
         )
         self._http = httpx.Client(transport=transport, **self._core.http_options())
         self._sleep: Callable[[float], None] = time.sleep
@@ -787,37 +1341,44 @@ class PlannrClient(_ClientBase):
         def attempt() -> httpx.Response:
             nonlocal attempts
             attempts += 1
-            pause = core.before_send()
-            if pause > 0:
-                self._sleep(pause)
-            return core.after_receive(self._http.get(url, params=params))
+            return core.after_receive(self._exchange(url, params))
 
         retrying = tenacity.Retrying(sleep=self._sleep, **core.retrying_options("GET", shown))
         failure: PlannrError | None = None
         try:
             response = retrying(attempt)
-        except (_RetryableStatus, httpx.TransportError) as exc:
+        except Exception as exc:  # anything at all: it ends as one error of the tree
             failure = core.failure(exc, method="GET", url=shown, uuid=uuid, attempts=attempts)
         if failure is not None:
             # Raised outside the except block: no httpx exception (holding the token in its
             # request headers) is chained to ours.
             raise failure
-        if response.status_code >= 400:
-            raise core.api_error(response, uuid=uuid, attempts=attempts)
-        return response
+        return core.checked(response, uuid=uuid, attempts=attempts)
+
+    def _exchange(self, url: str, params: dict[str, str] | None) -> httpx.Response:
+        """One attempt: wait for the limiter, send, read the body bounded in size and time."""
+        core = self._core
+        while (pause := core.limiter_wait()) > 0:
+            self._sleep(pause)
+        try:
+            deadline = core.deadline()
+            request = self._http.build_request("GET", url, params=params)
+            response = self._http.send(request, stream=True)
+            try:
+                reader = core.reader(response, deadline)
+                if reader.streaming:
+                    for chunk in response.iter_raw():
+                        reader.feed(chunk)
+                return reader.finish()
+            finally:
+                response.close()
+        finally:
+            core.limiter_release()
 
     def _pages(self, path: str, params: dict[str, str]) -> Iterator[list[Execution]]:
-        url: str = path
-        query: dict[str, str] | None = params
-        seen = {path}
-        for _ in range(_MAX_PAGES):
-            response = self._send(url, query, uuid=None)
-            items, next_url = self._core.parse_page(response)
-            yield items
-            if not items or next_url is None or next_url in seen:
-                return
-            seen.add(next_url)
-            url, query = next_url, None
+        pager = self._core.pager(path, params)
+        while not pager.done:
+            yield pager.accept(self._send(pager.url, pager.query, uuid=None))
 
     def _fetch(self, uuid: str, include_account: bool) -> Execution:
         path, params = self._core.execution_request(uuid, include_account)
@@ -863,22 +1424,19 @@ class PlannrClient(_ClientBase):
         ``filter[account_uuids]`` and ``sort`` (``created_at`` or ``-created_at``); follows
         ``links.next`` to the last page. Every UUID is validated before anything is sent.
         """
-        requests = self._core.list_requests(
-            uuids=_canonical_list(uuids),
-            client_uuids=_canonical_list(client_uuids),
-            account_uuids=_canonical_list(account_uuids),
-            blueprint_uuid=None if blueprint_uuid is None else _canonical(blueprint_uuid),
+        requests, listing = self._core.listing(
+            uuids=uuids,
+            client_uuids=client_uuids,
+            account_uuids=account_uuids,
+            blueprint_uuid=blueprint_uuid,
             include_account=include_account,
             sort=sort,
         )
-        out: dict[str, Execution] = {}
         for path, params in requests:
             for items in self._pages(path, params):
-                for item in items:
-                    out.setdefault(normalize_uuid(item["uuid"]), item)
-        executions = list(out.values())
-        if len(requests) > 1 and sort in ("created_at", "-created_at"):
-            executions.sort(key=_sort_key, reverse=sort.startswith("-"))
+                if listing.add(items, params):
+                    break
+        executions = listing.result(len(requests))
         self._store(executions, include_account)
         return executions
 
@@ -897,9 +1455,7 @@ class PlannrClient(_ClientBase):
         Blocking and thread-based, so it also works in a notebook cell (running event loop).
         """
         core = self._core
-        batch = _Batch(
-            uuids, cache=core.cache, include_account=include_account, chunk_size=core.chunk_size
-        )
+        batch = core.batch(uuids, include_account, progress)
         bar = _progress(len(batch.order), progress)
         try:
             bar.update(batch.reused)
@@ -940,23 +1496,26 @@ class PlannrClient(_ClientBase):
         path, params = self._core.chunk_request(chunk, include_account)
         wanted = set(chunk)
         items: list[Execution] = []
+        failure: PlannrError | None = None
         try:
             for page in self._pages(path, params):
                 items.extend(page)
                 if any(normalize_uuid(item["uuid"]) not in wanted for item in page):
                     logger.info("the API ignored filter[uuid]; falling back to single requests")
                     break
-        except PlannrError as exc:
-            return items, exc
-        return items, None
+        except Exception as exc:  # whatever a chunk raises, its inputs still get an answer
+            failure = self._core.lost(exc, path)
+        return items, failure
 
     def _fetch_single(
         self, uuid: str, include_account: bool
     ) -> tuple[Execution | None, PlannrError | None]:
+        failure: PlannrError | None = None
         try:
             return self._fetch(uuid, include_account), None
-        except PlannrError as exc:
-            return None, exc
+        except Exception as exc:
+            failure = self._core.lost(exc, f"{_EXECUTIONS_PATH}/{uuid}")
+        return None, failure
 
 
 class AsyncPlannrClient(_ClientBase):
@@ -976,12 +1535,16 @@ class AsyncPlannrClient(_ClientBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.AsyncBaseTransport | None = None,
         cache: str | os.PathLike[str] | ExecutionCache | None = None,
-        rate_limit: int | None = DEFAULT_RATE_LIMIT,
+        rate_limit: int | RateLimiter | None = DEFAULT_RATE_LIMIT,
         concurrency: int = BATCH_CONCURRENCY,
         retry_wait: tuple[float, float] = DEFAULT_RETRY_WAIT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_insecure_http: bool = False,
     ) -> None:
+        secret = _resolve_token(token)
+        del token  # from here on only the masked holder: tracebacks with locals show frames
         self._core = _Core(
-            token,
+            secret,
             base_url=base_url,
             account_uuid=account_uuid,
             timeout=timeout,
@@ -990,6 +1553,8 @@ class AsyncPlannrClient(_ClientBase):
             rate_limit=rate_limit,
             concurrency=concurrency,
             cache=cache,
+            max_response_bytes=max_response_bytes,
+            allow_insecure_http=allow_insecure_http,
         )
         self._http = httpx.AsyncClient(transport=transport, **self._core.http_options())
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -1036,37 +1601,54 @@ class AsyncPlannrClient(_ClientBase):
         async def attempt() -> httpx.Response:
             nonlocal attempts
             attempts += 1
-            pause = core.before_send()
-            if pause > 0:
-                await self._sleep(pause)
-            return core.after_receive(await self._http.get(url, params=params))
+            return core.after_receive(await self._exchange(url, params))
 
         retrying = tenacity.AsyncRetrying(sleep=self._sleep, **core.retrying_options("GET", shown))
         failure: PlannrError | None = None
         try:
             response: httpx.Response = await retrying(attempt)
-        except (_RetryableStatus, httpx.TransportError) as exc:
+        except Exception as exc:  # anything at all: it ends as one error of the tree
             failure = core.failure(exc, method="GET", url=shown, uuid=uuid, attempts=attempts)
         if failure is not None:
             raise failure
-        if response.status_code >= 400:
-            raise core.api_error(response, uuid=uuid, attempts=attempts)
-        return response
+        return core.checked(response, uuid=uuid, attempts=attempts)
+
+    async def _exchange(self, url: str, params: dict[str, str] | None) -> httpx.Response:
+        """One attempt: wait for the limiter, send, read the body bounded in size and time."""
+        core = self._core
+        while (pause := core.limiter_wait()) > 0:
+            await self._sleep(pause)
+        timer = asyncio.timeout(core.attempt_seconds)
+        try:
+            async with timer:
+                return await self._read(url, params, core.deadline())
+        except TimeoutError:
+            if timer.expired():
+                raise _DeadlineExceeded from None
+            raise
+        finally:
+            core.limiter_release()
+
+    async def _read(
+        self, url: str, params: dict[str, str] | None, deadline: float | None
+    ) -> httpx.Response:
+        request = self._http.build_request("GET", url, params=params)
+        response = await self._http.send(request, stream=True)
+        try:
+            reader = self._core.reader(response, deadline)
+            if reader.streaming:
+                async for chunk in response.aiter_raw():
+                    reader.feed(chunk)
+            return reader.finish()
+        finally:
+            await response.aclose()
 
     async def _pages(
         self, path: str, params: dict[str, str]
     ) -> AsyncGenerator[list[Execution], None]:
-        url: str = path
-        query: dict[str, str] | None = params
-        seen = {path}
-        for _ in range(_MAX_PAGES):
-            response = await self._send(url, query, uuid=None)
-            items, next_url = self._core.parse_page(response)
-            yield items
-            if not items or next_url is None or next_url in seen:
-                return
-            seen.add(next_url)
-            url, query = next_url, None
+        pager = self._core.pager(path, params)
+        while not pager.done:
+            yield pager.accept(await self._send(pager.url, pager.query, uuid=None))
 
     async def _fetch(self, uuid: str, include_account: bool) -> Execution:
         path, params = self._core.execution_request(uuid, include_account)
@@ -1100,22 +1682,20 @@ class AsyncPlannrClient(_ClientBase):
         sort: str | None = None,
     ) -> list[Execution]:
         """List executions, every page; see :meth:`PlannrClient.list_executions`."""
-        requests = self._core.list_requests(
-            uuids=_canonical_list(uuids),
-            client_uuids=_canonical_list(client_uuids),
-            account_uuids=_canonical_list(account_uuids),
-            blueprint_uuid=None if blueprint_uuid is None else _canonical(blueprint_uuid),
+        requests, listing = self._core.listing(
+            uuids=uuids,
+            client_uuids=client_uuids,
+            account_uuids=account_uuids,
+            blueprint_uuid=blueprint_uuid,
             include_account=include_account,
             sort=sort,
         )
-        out: dict[str, Execution] = {}
         for path, params in requests:
-            async for items in self._pages(path, params):
-                for item in items:
-                    out.setdefault(normalize_uuid(item["uuid"]), item)
-        executions = list(out.values())
-        if len(requests) > 1 and sort in ("created_at", "-created_at"):
-            executions.sort(key=_sort_key, reverse=sort.startswith("-"))
+            async with contextlib.aclosing(self._pages(path, params)) as pages:
+                async for items in pages:
+                    if listing.add(items, params):
+                        break
+        executions = listing.result(len(requests))
         self._store(executions, include_account)
         return executions
 
@@ -1128,9 +1708,7 @@ class AsyncPlannrClient(_ClientBase):
     ) -> FetchResult:
         """Fetch many executions at once; see :meth:`PlannrClient.fetch_executions`."""
         core = self._core
-        batch = _Batch(
-            uuids, cache=core.cache, include_account=include_account, chunk_size=core.chunk_size
-        )
+        batch = core.batch(uuids, include_account, progress)
         slots = asyncio.Semaphore(core.concurrency)
         bar = _progress(len(batch.order), progress)
 
@@ -1142,12 +1720,13 @@ class AsyncPlannrClient(_ClientBase):
             return todo
 
         async def single_job(uuid: str) -> None:
+            execution: Execution | None = None
+            error: PlannrError | None = None
             async with slots:
                 try:
-                    execution: Execution | None = await self._fetch(uuid, include_account)
-                    error: PlannrError | None = None
-                except PlannrError as exc:
-                    execution, error = None, exc
+                    execution = await self._fetch(uuid, include_account)
+                except Exception as exc:  # whatever one request raises, the batch goes on
+                    error = core.lost(exc, f"{_EXECUTIONS_PATH}/{uuid}")
             batch.accept_single(uuid, execution, error)
             bar.update(1)
 
@@ -1165,6 +1744,7 @@ class AsyncPlannrClient(_ClientBase):
         path, params = self._core.chunk_request(chunk, include_account)
         wanted = set(chunk)
         items: list[Execution] = []
+        failure: PlannrError | None = None
         try:
             async with contextlib.aclosing(self._pages(path, params)) as pages:
                 async for page in pages:
@@ -1172,6 +1752,6 @@ class AsyncPlannrClient(_ClientBase):
                     if any(normalize_uuid(item["uuid"]) not in wanted for item in page):
                         logger.info("the API ignored filter[uuid]; fetching one by one")
                         break
-        except PlannrError as exc:
-            return items, exc
-        return items, None
+        except Exception as exc:  # whatever a chunk raises, its inputs still get an answer
+            failure = self._core.lost(exc, path)
+        return items, failure

@@ -16,12 +16,17 @@ Everything a user can cause or meet raises a subclass of :class:`PlannrError`::
         └── ServerError             5xx, after retries
 
 Messages say what failed, where (UUID or URL) and what to do next. :class:`ApiError` keeps
-``.request`` and ``.response``, rebuilt without the ``Authorization`` header so that the access
-token can never leak through an exception.
+``.request`` and ``.response``, rebuilt without the ``Authorization`` header and with at most a
+short excerpt of the body, so that the access token can never leak through an exception and an
+error never holds a large body. A redirect (3xx, never followed) is an :class:`ApiError` naming
+its ``Location``.
 """
 
 from __future__ import annotations
 
+import email.utils
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -43,6 +48,34 @@ __all__ = [
 
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 _BODY_EXCERPT = 300
+_MAX_FIELDS = 20
+_FIELD_TEXT = 200
+#: Bytes of a body an error keeps in its ``.response`` (enough to see what the server said).
+_KEPT_BODY = 1024
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date.
+
+    The one parser of this header: the client's waits and :attr:`RateLimitError.retry_after`
+    both use it. A date in the past gives 0; anything unreadable gives None.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if seconds == seconds and seconds != float("inf") else None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 class PlannrError(Exception):
@@ -78,26 +111,38 @@ class InvalidUUIDError(PlannrError, ValueError):
 
 
 class ResponseFormatError(PlannrError, ValueError):
-    """A response body or payload that does not have the shape of a Plannr execution."""
+    """A response that cannot be read as a Plannr answer.
 
-    def __init__(self, message: str, *, where: str | None = None) -> None:
+    Not JSON, not the expected shape, a corrupt ``Content-Encoding``, a body over
+    ``max_response_bytes``, or pages that never end. ``.request`` is the request (redacted)
+    when there was one.
+    """
+
+    def __init__(
+        self, message: str, *, where: str | None = None, request: httpx.Request | None = None
+    ) -> None:
         super().__init__(message)
         self.where = where
+        self.request = redacted_request(request)
 
 
 class TransportError(PlannrError):
     """The request could not be completed (connection refused, reset, DNS), after retries."""
 
-    def __init__(self, message: str, *, url: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str | None = None, request: httpx.Request | None = None
+    ) -> None:
         super().__init__(message)
         self.url = url
+        self.request = redacted_request(request)
 
 
 class RequestTimeoutError(TransportError, TimeoutError):
     """The API did not answer in time, after retries."""
 
 
-def _safe_request(request: httpx.Request | None) -> httpx.Request | None:
+def redacted_request(request: httpx.Request | None) -> httpx.Request | None:
+    """A copy of ``request`` (method, URL, headers) with its secret headers replaced."""
     if request is None:
         return None
     headers = httpx.Headers(
@@ -110,20 +155,29 @@ def _safe_request(request: httpx.Request | None) -> httpx.Request | None:
 
 
 def _safe_response(
-    response: httpx.Response | None, request: httpx.Request | None
+    response: httpx.Response | None,
+    request: httpx.Request | None,
+    scrub: Callable[[str], str],
 ) -> httpx.Response | None:
+    """A copy of ``response`` keeping only a short excerpt of its body, secrets masked."""
     if response is None:
         return None
     try:
         content = response.content
     except httpx.ResponseNotRead:
         content = b""
+    excerpt = scrub(content[:_KEPT_BODY].decode("utf-8", "replace")).encode()
     headers = [
-        (name, value)
+        (name, scrub(value))
         for name, value in response.headers.multi_items()
-        if name.lower() not in {"set-cookie", "content-encoding", "transfer-encoding"}
+        if name.lower()
+        not in {"set-cookie", "content-encoding", "transfer-encoding", "content-length"}
     ]
-    return httpx.Response(response.status_code, headers=headers, content=content, request=request)
+    return httpx.Response(response.status_code, headers=headers, content=excerpt, request=request)
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 def _body_message(response: httpx.Response) -> tuple[str | None, dict[str, list[str]]]:
@@ -139,10 +193,13 @@ def _body_message(response: httpx.Response) -> tuple[str | None, dict[str, list[
     errors: dict[str, list[str]] = {}
     raw_errors = body.get("errors") if isinstance(body, dict) else None
     if isinstance(raw_errors, dict):
-        for field, value in raw_errors.items():
+        for field, value in list(raw_errors.items())[:_MAX_FIELDS]:
             items = value if isinstance(value, list) else [value]
-            errors[str(field)] = [str(item) for item in items]
-    return (str(message) if message is not None else None), errors
+            errors[str(field)[:_FIELD_TEXT]] = [str(item)[:_FIELD_TEXT] for item in items[:5]]
+    if message is None:
+        return None, errors
+    text = str(message)
+    return (text if len(text) <= _BODY_EXCERPT else f"{text[:_BODY_EXCERPT]}..."), errors
 
 
 class ApiError(PlannrError):
@@ -162,11 +219,12 @@ class ApiError(PlannrError):
         request: httpx.Request | None = None,
         response: httpx.Response | None = None,
         uuid: str | None = None,
+        scrub: Callable[[str], str] = _unchanged,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
-        self.request = _safe_request(request)
-        self.response = _safe_response(response, self.request)
+        self.request = redacted_request(request)
+        self.response = _safe_response(response, self.request, scrub)
         self.uuid = uuid
 
     @staticmethod
@@ -192,6 +250,11 @@ class ApiError(PlannrError):
             )
         if status_code >= 500:
             return "Plannr had a problem: try again later; if it persists, tell Plannr support."
+        if 300 <= status_code < 400:
+            return (
+                "Check base_url: plannr-nb does not follow redirects, so the token is only ever "
+                "sent to the address you gave."
+            )
         return "Check the request."
 
     @classmethod
@@ -201,8 +264,12 @@ class ApiError(PlannrError):
         *,
         uuid: str | None = None,
         attempts: int = 1,
+        scrub: Callable[[str], str] = _unchanged,
     ) -> ApiError:
-        """Build the subclass that matches ``response.status_code``, with a helpful message."""
+        """Build the subclass that matches ``response.status_code``, with a helpful message.
+
+        ``scrub`` masks secrets (the access token) in the message and the kept response.
+        """
         status = response.status_code
         error_cls: type[ApiError]
         if status == 401:
@@ -224,19 +291,29 @@ class ApiError(PlannrError):
         what = f"execution {uuid}" if uuid else "request"
         url = f"{request.method} {request.url}" if request is not None else "request"
         reason = response.reason_phrase or "error"
-        parts = [f"{what}: {url} returned HTTP {status} {reason}"]
+        location = response.headers.get("location")
+        if 300 <= status < 400:
+            target = location[:200] if location else "no Location"
+            parts = [f"{what}: {url}: the API answered {status} to {target}"]
+            body_message, field_errors = None, {}
+        else:
+            parts = [f"{what}: {url} returned HTTP {status} {reason}"]
         if attempts > 1:
             parts[0] += f" after {attempts} attempts"
         if body_message:
             parts.append(f"({body_message})")
         for field, messages in field_errors.items():
             parts.append(f"{field}: {'; '.join(messages)}")
-        msg = " ".join(parts) + ". " + cls._advice(status)
-        error = error_cls(msg, status_code=status, request=request, response=response, uuid=uuid)
+        msg = scrub(" ".join(parts) + ". " + cls._advice(status))
+        error = error_cls(
+            msg, status_code=status, request=request, response=response, uuid=uuid, scrub=scrub
+        )
         if isinstance(error, ValidationError):
-            error.field_errors = field_errors
+            error.field_errors = {
+                scrub(key): [scrub(m) for m in value] for key, value in field_errors.items()
+            }
         if isinstance(error, RateLimitError):
-            error.retry_after = _retry_after(response)
+            error.retry_after = parse_retry_after(response.headers.get("retry-after"))
         return error
 
 
@@ -246,16 +323,6 @@ def _has_request(response: httpx.Response) -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 class AuthenticationError(ApiError):
@@ -277,7 +344,10 @@ class ValidationError(ApiError, ValueError):
 
 
 class RateLimitError(ApiError):
-    """429 after every retry; ``.retry_after`` is the server's hint in seconds, if any."""
+    """429 after every retry (or at once when ``Retry-After`` is too long to wait for).
+
+    ``.retry_after`` is the server's hint in seconds (from either form of the header), if any.
+    """
 
     retry_after: float | None = None
 

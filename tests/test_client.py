@@ -6,6 +6,7 @@ import asyncio
 import logging
 import uuid as uuid_module
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ from plannr_nb import (
     ValidationError,
     normalize_uuid,
 )
-from plannr_nb._client import _parse_retry_after
+from plannr_nb._errors import parse_retry_after
 from plannr_nb._sim import SimAPI, SimServer, SimTransport, fake_executions
 
 EXECUTIONS = fake_executions(60, seed=7)
@@ -364,11 +365,14 @@ def test_backoff_is_jittered_exponential_and_capped(api: SimAPI) -> None:
 
 def test_parse_retry_after_forms() -> None:
     """Retry-After in seconds or as an HTTP date; garbage is ignored."""
-    assert _parse_retry_after("3") == 3.0
-    assert _parse_retry_after("0.5") == 0.5
-    assert _parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-    assert _parse_retry_after("soon") is None
-    assert _parse_retry_after(None) is None
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("0.5") == 0.5
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("nan") is None
+    now = datetime(2015, 10, 21, 7, 0, tzinfo=UTC)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 1680.0
 
 
 @pytest.mark.parametrize(
@@ -539,16 +543,19 @@ def test_next_link_to_another_host_is_refused() -> None:
 
 
 def test_next_link_loop_stops() -> None:
-    """A next link pointing back to a page already read does not loop forever."""
+    """A server that ignores `page` (the same items again) stops paging with a clear error."""
 
     def loop(request: httpx.Request) -> httpx.Response:
         nxt = str(request.url.copy_set_param("page", "1"))
         return httpx.Response(200, json={"data": EXECUTIONS[:1], "links": {"next": nxt}})
 
     transport, seen = recording(loop)
-    with PlannrClient(TOKEN, base_url=BASE, transport=transport) as c:
-        assert len(c.list_executions()) == 1
-    assert len(seen) <= 2
+    with (
+        PlannrClient(TOKEN, base_url=BASE, transport=transport) as c,
+        pytest.raises(ResponseFormatError, match="repeats only items"),
+    ):
+        c.list_executions()
+    assert len(seen) == 2
 
 
 def test_list_filters_become_query_parameters(client: PlannrClient, api: SimAPI) -> None:

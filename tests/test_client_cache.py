@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ from plannr_nb._cache import ExecutionCache
 from plannr_nb._sim import SimAPI, SimTransport, fake_executions
 
 EXECUTIONS = fake_executions(24, seed=21)
+UUIDS = [e["uuid"] for e in EXECUTIONS]
 FINISHED = [e["uuid"] for e in EXECUTIONS if e["status"] != "in_progress"]
 RUNNING = [e["uuid"] for e in EXECUTIONS if e["status"] == "in_progress"]
 TOKEN = "cache-token"
@@ -211,3 +213,54 @@ def test_a_failing_cache_never_loses_a_batch(
     assert not result.errors
     assert single["uuid"] == wanted[0]
     assert "disk full" in caplog.text
+
+
+def _snapshot(execution: dict[str, object]) -> bytes:
+    return orjson.dumps(
+        {"format": 1, "include_account": True, "stored_at": 1.0, "execution": execution}
+    )
+
+
+def test_a_snapshot_of_another_uuid_is_a_miss(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A file whose execution UUID is not its name (or that has none) is never served."""
+    cache = ExecutionCache(tmp_path)
+    planted = dict(EXECUTIONS[1], status="completed")
+    (tmp_path / f"{UUIDS[0]}.json").write_bytes(_snapshot(planted))
+    (tmp_path / f"{UUIDS[2]}.json").write_bytes(_snapshot({"status": "completed"}))
+    assert cache.get(UUIDS[0]) is None
+    assert cache.get(UUIDS[2]) is None
+    assert "holds execution" in caplog.text
+    cache.put(dict(EXECUTIONS[0], status="completed"), include_account=True)
+    snapshot = cache.get(UUIDS[0])
+    assert snapshot is not None
+    assert snapshot.execution["uuid"] == UUIDS[0]
+
+
+def test_symlinks_and_fifos_are_misses_that_never_block(tmp_path: Path) -> None:
+    """A symlink is not followed and a FIFO not read (it would block): both are misses."""
+    cache = ExecutionCache(tmp_path / "cache")
+    target = tmp_path / "elsewhere.json"
+    target.write_bytes(_snapshot(dict(EXECUTIONS[0], status="completed")))
+    (cache.directory / f"{UUIDS[0]}.json").symlink_to(target)
+    os.mkfifo(cache.directory / f"{UUIDS[1]}.json")
+    (cache.directory / f"{UUIDS[2]}.json").mkdir()
+    assert cache.get(UUIDS[0]) is None
+    assert cache.get(UUIDS[1]) is None  # returns at once: O_NONBLOCK, then not a regular file
+    assert cache.get(UUIDS[2]) is None
+
+
+def test_directory_is_private_and_a_shared_one_is_warned_about_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new cache directory is 0700; an existing group/world-writable one warns, once."""
+    private = ExecutionCache(tmp_path / "new" / "cache")
+    assert stat.S_IMODE(private.directory.stat().st_mode) == 0o700
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with caplog.at_level(logging.WARNING, logger="plannr_nb"):
+        ExecutionCache(shared)
+        ExecutionCache(shared)
+    assert caplog.text.count("writable by other users") == 1

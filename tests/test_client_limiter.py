@@ -14,6 +14,14 @@ EXECUTIONS = fake_executions(30, seed=4)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
 
 
+def send(limiter: RateLimiter) -> float:
+    """Ask to send; when allowed, the exchange is over at once (released)."""
+    wait = limiter.acquire()
+    if wait == 0.0:
+        limiter.release()
+    return wait
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 100.0
@@ -26,22 +34,49 @@ def test_window_allows_limit_then_waits_for_the_oldest() -> None:
     """`limit` requests go at once; the next waits until the first leaves the window."""
     clock = FakeClock()
     limiter = RateLimiter(5, period=10.0, clock=clock)
-    assert [limiter.reserve() for _ in range(5)] == [0.0] * 5
-    assert limiter.reserve() == pytest.approx(10.0)
-    assert limiter.reserve() == pytest.approx(10.0)
+    assert [send(limiter) for _ in range(5)] == [0.0] * 5
+    assert send(limiter) == pytest.approx(10.0)
+    assert send(limiter) == pytest.approx(10.0)  # nothing booked by a refusal
     clock.now += 4.0
-    assert limiter.reserve() == pytest.approx(6.0)
+    assert send(limiter) == pytest.approx(6.0)
+    clock.now += 6.0
+    assert send(limiter) == 0.0
+
+
+def test_requests_in_flight_count_until_answered() -> None:
+    """A request counts from its send until `period` after its answer (it may arrive late)."""
+    clock = FakeClock()
+    limiter = RateLimiter(2, period=10.0, clock=clock)
+    assert limiter.acquire() == limiter.acquire() == 0.0
+    clock.now += 30.0
+    assert 0 < limiter.acquire() <= 0.05  # both still in flight: look again shortly
+    limiter.release()
+    assert limiter.acquire() == pytest.approx(10.0)  # answered just now: counts 10 s more
+    clock.now += 10.0
+    assert limiter.acquire() == 0.0
+
+
+def test_margin_keeps_480_of_500() -> None:
+    """The margin is a share of the limit left unused: 500 a minute allows 480."""
+    clock = FakeClock()
+    limiter = RateLimiter(500, margin=0.04, clock=clock)
+    assert limiter.allowed == 480
+    assert [send(limiter) for _ in range(480)] == [0.0] * 480
+    assert send(limiter) == pytest.approx(60.0)
+    with pytest.raises(ValueError, match="margin"):
+        RateLimiter(10, margin=1.0)
 
 
 def test_no_window_ever_holds_more_than_the_limit() -> None:
-    """Booked send times never put more than `limit` requests in any period."""
+    """Send times never put more than `allowed` requests in any period."""
     clock = FakeClock()
     limiter = RateLimiter(7, period=3.0, clock=clock)
     times = []
     for step in range(60):
         clock.now += 0.05 * (step % 3)
-        times.append(clock.now + limiter.reserve())
-    times.sort()
+        while (pause := send(limiter)) > 0:
+            clock.now += pause
+        times.append(clock.now)
     for i, start in enumerate(times):
         assert sum(1 for t in times[i:] if t < start + 3.0) <= 7
 
@@ -56,8 +91,8 @@ def test_slows_down_as_remaining_nears_zero() -> None:
     some = limiter.spacing
     limiter.observe({"x-ratelimit-remaining": "0"})
     assert 0 < some < limiter.spacing <= 60.0
-    limiter.reserve()
-    assert limiter.reserve() == pytest.approx(limiter.spacing)
+    assert send(limiter) == 0.0
+    assert send(limiter) == pytest.approx(limiter.spacing)
     limiter.observe({"x-ratelimit-remaining": "499"})
     assert limiter.spacing == 0.0
     limiter.observe({"x-ratelimit-remaining": "garbage"})
@@ -74,8 +109,10 @@ def test_rejects_nonsense() -> None:
 def test_client_limiter_keeps_a_strict_server_happy() -> None:
     """Against a server allowing 5 requests per 0.4 s, a matching limiter never meets a 429."""
     api = SimAPI(EXECUTIONS, rate_limit=5, rate_window=0.4)
-    with PlannrClient("t", base_url="https://plannr.test", transport=SimTransport(api)) as c:
-        c._core.limiter = RateLimiter(5, period=0.5)
+    limiter = RateLimiter(5, period=0.5)
+    with PlannrClient(
+        "t", base_url="https://plannr.test", transport=SimTransport(api), rate_limit=limiter
+    ) as c:
         start = time.perf_counter()
         for uuid in UUIDS[:12]:
             c.get_execution(uuid)
@@ -84,25 +121,35 @@ def test_client_limiter_keeps_a_strict_server_happy() -> None:
     assert elapsed >= 1.0  # 12 requests at 5 per 0.5 s need two full windows
 
 
-def test_default_limit_is_500_a_minute_and_can_be_disabled() -> None:
-    """The default client limiter is 500 a minute; rate_limit=None turns it off."""
+def test_default_limit_is_480_of_500_a_minute_and_can_be_disabled() -> None:
+    """The default client limiter keeps a margin under 500 a minute; None turns it off."""
     with PlannrClient("t", base_url="https://plannr.test") as c:
         assert c._core.limiter is not None
-        assert (c._core.limiter.limit, c._core.limiter.period) == (500, 60.0)
+        limiter = c._core.limiter
+        assert (limiter.limit, limiter.allowed, limiter.period) == (500, 480, 60.0)
     with PlannrClient("t", base_url="https://plannr.test", rate_limit=None) as c:
         assert c._core.limiter is None
+    with pytest.raises(TypeError, match="rate_limit"):
+        PlannrClient("t", rate_limit="500")  # type: ignore[arg-type]
 
 
 def test_client_slows_down_when_the_api_says_few_remain() -> None:
     """Each response's X-Ratelimit-Remaining reaches the limiter; pauses grow as it falls."""
     api = SimAPI(EXECUTIONS, rate_limit=30)
-    with PlannrClient("t", base_url="https://plannr.test", transport=SimTransport(api)) as c:
-        slept: list[float] = []
-        c._sleep = slept.append
+    clock = FakeClock()
+    limiter = RateLimiter(500, clock=clock)  # the API says 30 remain: under a tenth of 500
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    with PlannrClient(
+        "t", base_url="https://plannr.test", transport=SimTransport(api), rate_limit=limiter
+    ) as c:
+        c._sleep = sleep
         for uuid in UUIDS[:10]:
             c.get_execution(uuid)
-        limiter = c._core.limiter
-        assert limiter is not None
         assert limiter.remaining == 20
     assert len(slept) == 9  # the first request went at once
     assert slept == sorted(slept)

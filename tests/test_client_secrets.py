@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import _hostile as hostile
 import pytest
 
 from plannr_nb import AsyncPlannrClient, PlannrClient, PlannrError
@@ -184,3 +188,104 @@ def test_a_server_echoing_the_token_does_not_leak_it(
         c.get_execution(UUIDS[0])
     assert_clean(info.value)
     assert "[redacted]" in str(info.value)
+
+
+def assert_traceback_clean(error: BaseException) -> None:
+    """The traceback formatted with every frame's locals does not hold the token either."""
+    text = "".join(traceback.TracebackException.from_exception(error, capture_locals=True).format())
+    assert CANARY not in text
+    assert_clean(error)
+
+
+def hostile_faults() -> dict[str, Callable[[], object]]:
+    return {
+        "corrupt gzip": hostile.corrupt_gzip,
+        "gzip over the cap": lambda: hostile.gzip_body(hostile.gzip_bomb(8 * 1024 * 1024)),
+        "huge body": lambda: hostile.endless(20 * 1024 * 1024),
+        "drip": lambda: hostile.drip(b'{"data": {"uuid": "x"}}', every=0.1),
+        "broken status line": hostile.broken_status_line,
+        "reset": hostile.reset,
+        "redirect": lambda: hostile.redirect(301, "https://elsewhere.example/"),
+        "retry after a day": lambda: hostile.rate_limited("86400"),
+        "echo 400": hostile.echo_token,
+        "echo 422": lambda: hostile.echo_token(422),
+        "echo 200": lambda: hostile.echo_token(200),
+        "malformed next": lambda: hostile.page(EXECUTIONS[:1], "http://[::1"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_canary_never_leaks_from_hostile_servers(kind: str) -> None:
+    """Each new failure kind, both twins: repr, str, .request, .response, traceback locals."""
+    errors: list[BaseException] = []
+    with hostile.HostileServer({e["uuid"]: e for e in EXECUTIONS}) as server:
+        options: dict[str, Any] = {
+            "base_url": server.url,
+            "timeout": 0.4,
+            "max_retries": 1,
+            "max_response_bytes": 2 * 1024 * 1024,
+            "rate_limit": None,
+            **FAST,
+        }
+        for name, fault in hostile_faults().items():
+            server.misbehave(fault(), times=2)
+            if kind == "sync":
+                with PlannrClient(CANARY, **options) as client:
+                    call = (
+                        client.list_executions
+                        if name == "malformed next"
+                        else functools.partial(client.get_execution, UUIDS[0])
+                    )
+                    try:
+                        call()
+                    except PlannrError as exc:
+                        errors.append(exc)
+                    errors.extend(client.fetch_executions(UUIDS[:3]).errors.values())
+            else:
+
+                async def main(name: str = name) -> None:
+                    async with AsyncPlannrClient(CANARY, **options) as client:
+                        try:
+                            if name == "malformed next":
+                                await client.list_executions()
+                            else:
+                                await client.get_execution(UUIDS[0])
+                        except PlannrError as exc:
+                            errors.append(exc)
+
+                asyncio.run(main())
+            server.clear()
+    assert len(errors) >= len(hostile_faults())
+    kinds = {type(error).__name__ for error in errors}
+    assert {"ResponseFormatError", "RequestTimeoutError", "TransportError", "ApiError"} <= kinds
+    for error in errors:
+        assert_traceback_clean(error)
+
+
+def test_canary_never_leaks_from_refused_construction() -> None:
+    """Refused at construction (plain http, bad token): no frame local shows the token."""
+    cases: list[Callable[[], object]] = [
+        lambda: PlannrClient(CANARY, base_url="http://api.example.com"),
+        lambda: AsyncPlannrClient(CANARY, base_url="https://u:p@api.example.com"),
+        lambda: PlannrClient(CANARY + " \n", max_retries=-1),
+        lambda: PlannrClient(CANARY + "\u00e9x"),
+    ]
+    for case in cases:
+        with pytest.raises((ValueError, PlannrError)) as info:
+            case()
+        text = "".join(
+            traceback.TracebackException.from_exception(info.value, capture_locals=True).format()
+        )
+        # The test's own lambda holds CANARY as a constant, not a local: only our frames count.
+        own = text.split("plannr_nb", 1)[-1]
+        assert CANARY not in own
+
+
+def test_the_client_and_its_http_client_do_not_show_the_token() -> None:
+    """repr of the client, its httpx client, its auth and its core's attributes are clean."""
+    client = PlannrClient(CANARY, base_url="https://plannr.test")
+    with client:
+        for thing in (client, client._http, client._http.auth, client._core.token):
+            assert CANARY not in repr(thing)
+        assert CANARY not in repr(vars(client._core))
+        assert CANARY not in str(dict(client._http.headers))
