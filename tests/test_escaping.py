@@ -345,3 +345,59 @@ def test_sanitize_report_drops_what_loads_and_keeps_the_template_css() -> None:
         {"src": "data:image/png;base64,AA"},
     ]
     assert shown_text(out).endswith("xokno")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_reports_run_nothing_and_fetch_nothing_in_chromium(
+    reports: tuple[Beacon, list[Path]], tmp_path: Path
+) -> None:
+    """Every request, dialog and console message logged: only the file itself is loaded."""
+    from playwright.sync_api import sync_playwright
+    from test_browser import CHROMIUM_ARGS, _chromium
+
+    beacon, paths = reports
+    # The CSP alone stops what a sanitizer might miss: a page with it and live payloads.
+    bare = tmp_path / "csp-only.html"
+    from plannr_nb._report import CONTENT_SECURITY_POLICY
+
+    bare.write_text(
+        f'<html><head><meta http-equiv="Content-Security-Policy" '
+        f'content="{CONTENT_SECURITY_POLICY}"></head><body>'
+        f'<img src="{beacon.url}/csp-img"><script>document.title="PWNED"</script>'
+        f'<img src=x onerror="alert(1)"><style>@import url({beacon.url}/csp.css);</style>'
+        f'<iframe src="{beacon.url}/csp-frame"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
+        try:
+            for path in [*paths, bare]:
+                page = browser.new_page()
+                requests: list[str] = []
+                finished: list[str] = []
+                dialogs: list[str] = []
+                console: list[str] = []
+                page.on("request", lambda r, log=requests: log.append(r.url))
+                page.on("requestfinished", lambda r, log=finished: log.append(r.url))
+                page.on("dialog", lambda d, log=dialogs: (log.append(d.message), d.dismiss()))
+                page.on("console", lambda m, log=console: log.append(f"{m.type}: {m.text}"))
+                page.goto(path.as_uri(), wait_until="load")
+                page.mouse.move(200, 200)  # hover handlers, if any survived
+                page.wait_for_timeout(500)
+                own = {path.as_uri()}
+                done = [u for u in finished if u not in own and not u.startswith("data:")]
+                assert done == [], (path.name, done)
+                asked = [u for u in requests if u not in own and not u.startswith("data:")]
+                if path != bare:  # a report does not even ask (the CSP page asks, is refused)
+                    assert asked == [], (path.name, asked)
+                assert dialogs == [], path.name
+                assert page.title() != "PWNED", path.name
+                if path != bare:  # a report breaks no CSP rule: nothing tried to load
+                    assert console == [], (path.name, console)
+                    assert page.locator("img").count() >= 1  # charts, as data: PNGs
+                    assert "<img src=x onerror=" in page.inner_text("body")
+                page.close()
+        finally:
+            browser.close()
+    assert beacon.requests == []
