@@ -14,7 +14,12 @@ import string
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["Markdown", "code", "escape_html", "escape_markdown", "markdown"]
+__all__ = ["NO_MATH", "Markdown", "code", "escape_html", "escape_markdown", "markdown"]
+
+#: Class of an HTML element whose text MathJax must leave alone (JupyterLab and ipywidgets
+#: typeset "$...$" and "\\(...\\)" in the rendered page, escaped or not): MathJax 3's name and
+#: the older one.
+NO_MATH = "mathjax_ignore tex2jax_ignore"
 
 # Characters that become markup in Markdown, as entities: HTML tags, autolinks (<...>),
 # entities themselves, quotes (so no value can end an attribute a renderer builds). A backslash
@@ -67,7 +72,8 @@ class Markdown(str):
     __slots__ = ()
 
     def _repr_markdown_(self) -> str:
-        return str(self)
+        # The block of HTML around it keeps MathJax off values such as "$5 and $6".
+        return f'<div class="{NO_MATH}">\n\n{self}\n\n</div>'
 
 
 def escape_markdown(text: object) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from ._markup import escape_html
+from ._markup import NO_MATH, escape_html
 from ._story import check_zone, human_duration
 
 __all__ = ["Table", "table"]
@@ -78,7 +78,7 @@ class Table:
             notes.insert(0, self.caption)
         caption = f"<caption>{escape_html(' '.join(notes))}</caption>" if notes else ""
         return (
-            f"{_STYLE}<table class='plannr-table'>{caption}<thead><tr>{head}</tr></thead>"
+            f"{_STYLE}<table class='plannr-table {NO_MATH}'>{caption}<thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>"
         )
 

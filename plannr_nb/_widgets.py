@@ -15,7 +15,7 @@ from ._config import BATCH_CHUNK_SIZE, FINISHED_STATUSES
 from ._connect import connect
 from ._errors import PlannrError
 from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
-from ._markup import Markdown, escape_html, join, markdown
+from ._markup import NO_MATH, Markdown, escape_html, join, markdown
 from ._render import plannr_renderer
 from ._story import check_zone, explain
 from ._tables import table
@@ -113,7 +113,7 @@ class ExecutionExplorer:
             if self.demo
             else f"Connected to <code>{escape_html(self.client.base_url)}</code>."
         )
-        self.banner = widgets.HTML(f"<div class='plannr-banner'>{banner}</div>")
+        self.banner = widgets.HTML(f"<div class='plannr-banner {NO_MATH}'>{banner}</div>")
         self.uuid_box = widgets.Textarea(
             value=text,
             placeholder=(
@@ -226,7 +226,7 @@ class ExecutionExplorer:
                 f"<span style='color:#b42318'>&#10007; <code>{shown}</code> is not an execution "
                 "UUID (expected 36 characters like cc137447-a749-4b21-88a5-b27ef8b16878)</span>"
             )
-        self.validation.value = "<br>".join(parts)
+        self.validation.value = f"<div class='{NO_MATH}'>{'<br>'.join(parts)}</div>"
         self.fetch_button.disabled = not valid
 
     # actions -------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ class ExecutionExplorer:
 
     def _say(self, message: str, *, error: bool = False) -> None:
         colour = "#b42318" if error else "inherit"
-        self.status.value = f"<div style='color:{colour}'>{message}</div>"
+        self.status.value = f"<div class='{NO_MATH}' style='color:{colour}'>{message}</div>"
 
     def _fetch_uuids(self, uuids: Sequence[str]) -> FetchResult:
         total = FetchResult()
@@ -352,7 +352,11 @@ class ExecutionExplorer:
     @staticmethod
     def _markdown(text: Markdown) -> dict[str, Any]:
         # Only Markdown built by _markup (values escaped) is shown as Markdown.
-        return {"output_type": "display_data", "data": {"text/markdown": str(text)}, "metadata": {}}
+        return {
+            "output_type": "display_data",
+            "data": {"text/markdown": text._repr_markdown_()},
+            "metadata": {},
+        }
 
     @staticmethod
     def _html(text: str) -> dict[str, Any]:
@@ -429,7 +433,8 @@ class ExecutionExplorer:
                 if len(self.payloads) > _RAW_LIMIT
                 else ""
             )
-            self._show("Raw JSON", self._html(f"{note}<pre>{escape_html(raw)}</pre>"))
+            raw_html = f"<div class='{NO_MATH}'>{note}<pre>{escape_html(raw)}</pre></div>"
+            self._show("Raw JSON", self._html(raw_html))
         failures = pl.DataFrame(
             {
                 "input": list(self.errors),
