@@ -32,6 +32,7 @@ if _typing.TYPE_CHECKING:
         ValidationError,
     )
     from ._frames import accounts_frame, build_frames, executions_frame, parse_info, steps_frame
+    from ._markup import Markdown, escape_html, escape_markdown, markdown
     from ._redact import Redactor, redact
     from ._report import render_report
     from ._story import explain, human_duration
@@ -51,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "ExecutionExplorer": "_widgets",
     "FetchResult": "_client",
     "InvalidUUIDError": "_errors",
+    "Markdown": "_markup",
     "NotFoundError": "_errors",
     "PermissionDeniedError": "_errors",
     "PlannrClient": "_client",
@@ -65,11 +67,14 @@ _EXPORTS: dict[str, str] = {
     "accounts_frame": "_frames",
     "build_frames": "_frames",
     "connect": "_connect",
+    "escape_html": "_markup",
+    "escape_markdown": "_markup",
     "executions_frame": "_frames",
     "explain": "_story",
     "gantt": "_charts",
     "human_duration": "_story",
     "load_demo_executions": "_demo",
+    "markdown": "_markup",
     "normalize_uuid": "_uuids",
     "parse_info": "_frames",
     "parse_uuid_text": "_uuids",
@@ -93,6 +98,7 @@ __all__ = [
     "ExecutionExplorer",
     "FetchResult",
     "InvalidUUIDError",
+    "Markdown",
     "NotFoundError",
     "PermissionDeniedError",
     "PlannrClient",
@@ -107,11 +113,14 @@ __all__ = [
     "accounts_frame",
     "build_frames",
     "connect",
+    "escape_html",
+    "escape_markdown",
     "executions_frame",
     "explain",
     "gantt",
     "human_duration",
     "load_demo_executions",
+    "markdown",
     "normalize_uuid",
     "parse_info",
     "parse_uuid_text",

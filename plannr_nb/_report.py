@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ._config import TOKEN_ENV_VARS
+from ._markup import escape_html
 
 __all__ = ["Report", "bundled_notebook", "render_report"]
 
@@ -21,10 +22,51 @@ _WIDGET_NOTE = (
     "<p><em>An interactive explorer was shown here. Open the notebook in JupyterLab to use it; "
     "this report carries every chart and table as static output.</em></p>"
 )
-# A report is static: no script at all (nbconvert's would load require.js, MathJax and
-# mermaid from CDNs), and no stylesheet from the network.
-_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S | re.I)
-_REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", re.I)
+# A report is static: no script, nothing loaded from anywhere. The CSP says so to the browser,
+# so that whatever the sanitizer below might miss still runs and fetches nothing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+# What nbconvert's lab template needs in the body, and nothing that runs, loads or submits.
+_TAGS = frozenset(
+    {
+        *("a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd"),
+        *("del", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5"),
+        *("h6", "hr", "i", "img", "ins", "kbd", "li", "main", "mark", "ol", "p", "pre", "s"),
+        *("samp", "section", "small", "span", "strong", "sub", "sup", "table", "tbody", "td"),
+        *("tfoot", "th", "thead", "tr", "u", "ul", "var"),
+    }
+)
+_ATTRIBUTES = {
+    "*": {"class", "id", "title", "lang", "dir", "style", "tabindex", "data-mime-type"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "col": {"span"},
+    "ol": {"start"},
+}
+# style="..." keeps layout and colour (ANSI colours, image sizes); anything that loads is not
+# a property here, and a url() in an allowed one is ignored by browsers.
+_STYLE_PROPERTIES = frozenset(
+    {
+        *("color", "background-color", "font-weight", "font-style", "font-size"),
+        *("text-align", "text-decoration", "vertical-align", "white-space", "display"),
+        *("width", "height", "max-width", "max-height", "margin", "padding"),
+    }
+)
+_DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.I)
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.S | re.I)
+_BODY = re.compile(r"<body\b([^>]*)>(.*)</body\s*>", re.S | re.I)
+_BODY_ATTRIBUTE = re.compile(r"""\b(class|data-jp-theme-[a-z-]+)=["']([^"']*)["']""", re.I)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.S)
+_CSS_LOADS = re.compile(
+    r"@import|expression\s*\(|behavio(u)?r\s*:|-moz-binding|image-set\s*\(|\bimage\s*\("
+    r"|cross-fade\s*\(|\burl\s*\(\s*(?![\"']?\s*data:)",
+    re.I,
+)
 
 
 def _kernel_config(folder: Path) -> Any:
@@ -106,6 +148,75 @@ def _strip_widgets(notebook: Any) -> None:
     notebook.metadata.pop("widgets", None)
 
 
+def _css_unescaped(css: str) -> str:
+    def char(match: re.Match[str]) -> str:
+        if match[1]:
+            code = int(match[1], 16)
+            return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+        return match[2]
+
+    return _CSS_ESCAPE.sub(char, _CSS_COMMENT.sub("", css))
+
+
+def _safe_css(css: str) -> bool:
+    """No @import, no url() but data:, no other way for CSS to load something."""
+    return _CSS_LOADS.search(_css_unescaped(css)) is None
+
+
+def _keep_attribute(tag: str, name: str, value: str) -> str | None:
+    if name == "href":  # links: http(s) targets and in-page anchors only
+        ok = value.startswith("#") or re.match(r"https?://", value, re.I) is not None
+        return value if ok else None
+    if name == "src":  # images: embedded data only, never fetched
+        return value if _DATA_IMAGE.match(value) else None
+    return value
+
+
+def sanitize_report(document: str, *, title: str) -> str:
+    """A complete HTML page made safe to send: nothing runs, nothing loads, text stays text.
+
+    ``<style>`` blocks are kept (moved into the head) only when they load nothing; the body
+    goes through the ``nh3`` allowlist sanitizer (tags and attributes nbconvert's lab template
+    needs; links to http(s) or in-page anchors; images as ``data:`` URLs only; no event
+    handler, script, frame, object, embed, form, base, meta or link), and a
+    Content-Security-Policy forbidding scripts and every remote load comes first in the head.
+    """
+    import nh3
+
+    styles = [css for css in dict.fromkeys(_STYLE_BLOCK.findall(document)) if _safe_css(css)]
+    found = _BODY.search(document)
+    body_attributes, body = (found[1], found[2]) if found else ("", document)
+    body = _STYLE_BLOCK.sub("", body)
+    clean = nh3.clean(
+        body,
+        tags=set(_TAGS),
+        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+        attribute_filter=_keep_attribute,
+        url_schemes={"http", "https", "data"},
+        filter_style_properties=set(_STYLE_PROPERTIES),
+        strip_comments=True,
+        link_rel="noopener noreferrer",
+    )
+    kept = " ".join(
+        f'{name.lower()}="{escape_html(value)}"'
+        for name, value in _BODY_ATTRIBUTE.findall(body_attributes)
+    )
+    head = "\n".join(
+        [
+            f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+            '<meta name="referrer" content="no-referrer">',
+            f"<title>{escape_html(title)}</title>",
+            *(f"<style>{css}</style>" for css in styles),
+        ]
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{head}\n</head>\n'
+        f"<body {kept}>\n{clean}\n</body>\n</html>\n"
+    )
+
+
 def _to_html(notebook: Any, *, show_code: bool, title: str) -> str:
     import nbconvert
 
@@ -117,7 +228,7 @@ def _to_html(notebook: Any, *, show_code: bool, title: str) -> str:
     )
     notebook.metadata["title"] = title
     body, _resources = exporter.from_notebook_node(notebook)
-    return _REMOTE_LINK.sub("", _SCRIPT.sub("", body))
+    return sanitize_report(body, title=title)
 
 
 def _parameters_for(

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from ._config import FINISHED_STATUSES
+from ._config import FAILED_STATUSES, FINISHED_STATUSES
+from ._markup import Markdown, code, join, markdown
 
 __all__ = ["check_zone", "explain", "human_duration", "next_checks"]
 
@@ -110,8 +111,12 @@ def explain(
     *,
     tz: str = "Europe/London",
     now: datetime | None = None,
-) -> str:
+) -> Markdown:
     """The story of one execution, as Markdown: status, progress, failures, waits, next checks.
+
+    Every value from the API (names, status, ``triggered_by``, the account's name, errors) is
+    escaped, so it shows as text and never becomes markup; Jupyter displays the result as
+    Markdown (it is a :class:`str` of Markdown source, ``print`` shows the source).
 
     Parameters
     ----------
@@ -123,6 +128,11 @@ def explain(
         IANA zone the times are written in (each time names its zone).
     now:
         The present, to tell a stalled run from a running one (default: the clock).
+
+    Returns
+    -------
+    Markdown
+        A ``str`` subclass with ``_repr_markdown_``.
 
     Raises
     ------
@@ -138,21 +148,27 @@ def explain(
         raise KeyError(msg)
     ex = rows.row(0, named=True)
     own = steps.filter(pl.col("execution_uuid") == execution_uuid).sort("position")
+    # Every value from the API goes through markdown()/code()/join(): escaped, never markup.
     lines = [
-        f"### {ex['name'] or 'Unnamed automation'}",
+        markdown("### {}", ex["name"] or "Unnamed automation"),
         "",
-        f"Execution `{execution_uuid}` is **{ex['status'] or 'unknown'}**. It was triggered by "
-        f"`{ex['triggered_by'] or 'unknown'}` on {_when(ex['created_at'], zone)}"
-        + (f" for **{ex['account_name']}**." if ex["account_name"] else "."),
+        markdown(
+            "Execution {} is **{}**. It was triggered by {} on {}",
+            code(execution_uuid),
+            ex["status"] or "unknown",
+            code(ex["triggered_by"] or "unknown"),
+            _when(ex["created_at"], zone),
+        )
+        + (markdown(" for **{}**.", ex["account_name"]) if ex["account_name"] else "."),
         "",
     ]
     total = own.height
     executed = own.filter(pl.col("executed_at").is_not_null()).height
     lines.append(f"- **Progress:** {executed} of {total} steps executed.")
     if ex["previous_step_name"]:
-        lines.append(f"- **Last step run:** {ex['previous_step_name']}.")
+        lines.append(markdown("- **Last step run:** {}.", ex["previous_step_name"]))
     if ex["next_step_name"] and ex["status"] not in FINISHED_STATUSES:
-        lines.append(f"- **Next step:** {ex['next_step_name']}.")
+        lines.append(markdown("- **Next step:** {}.", ex["next_step_name"]))
     last_activity = max(
         (t for t in (ex["last_executed_at"], ex["updated_at"], ex["created_at"]) if t),
         default=None,
@@ -161,33 +177,51 @@ def explain(
         idle = now - last_activity
         if idle > STALL_AFTER:
             lines.append(
-                f"- **Stalled?** No activity for {human_duration(idle)}, since "
-                f"{_when(last_activity, zone)}."
+                markdown(
+                    "- **Stalled?** No activity for {}, since {}.",
+                    human_duration(idle),
+                    _when(last_activity, zone),
+                )
             )
     gaps = own.filter(pl.col("gap").is_not_null())
     if gaps.height:
         longest = gaps.sort("gap", descending=True).row(0, named=True)
         lines.append(
-            f"- **Longest wait:** {human_duration(longest['gap'])} before step "
-            f"{longest['position'] + 1} *{longest['name']}* (time since the previous step)."
+            markdown(
+                "- **Longest wait:** {} before step {} *{}* (time since the previous step).",
+                human_duration(longest["gap"]),
+                longest["position"] + 1,
+                longest["name"],
+            )
         )
     failed = own.filter(pl.col("failed"))
     if failed.height == 0:
         lines += ["", "No step failed and no step's info carries an error."]
-        return "\n".join(lines)
+        return _lines(lines)
     lines += ["", f"**{failed.height} failing step{'s' if failed.height > 1 else ''}:**", ""]
     all_errors: list[str] = []
     for step in failed.iter_rows(named=True):
         errors = step["errors"] or []
         all_errors.extend(errors)
-        note = ""
-        if step["status"] not in ("failed", "error", "errored"):
-            note = f" (status says *{step['status']}*, but its info carries an error)"
-        detail = "; ".join(errors) if errors else "no error text"
+        note = Markdown("")
+        if step["status"] not in FAILED_STATUSES:
+            note = markdown(" (status says *{}*, but its info carries an error)", step["status"])
+        detail = join("; ", errors) if errors else "no error text"
         lines.append(
-            f"- Step {step['position'] + 1}, **{step['name']}**, at "
-            f"{_when(step['executed_at'], zone)}{note}: {detail}"
+            markdown(
+                "- Step {}, **{}**, at {}{}: {}",
+                step["position"] + 1,
+                step["name"],
+                _when(step["executed_at"], zone),
+                note,
+                detail,
+            )
         )
     lines += ["", "**What to check next:**", ""]
     lines += [f"- {advice}" for advice in next_checks(all_errors or ["failed"])]
-    return "\n".join(lines)
+    return _lines(lines)
+
+
+def _lines(lines: list[str]) -> Markdown:
+    # Plain str items are our own literal text; values reached them only through markdown().
+    return Markdown("\n".join(lines))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
+from ._markup import NO_MATH, escape_html
 from ._story import check_zone, human_duration
 
 __all__ = ["Table", "table"]
@@ -60,13 +60,14 @@ class Table:
         ]
 
     def _repr_html_(self) -> str:
+        # Column names, cells and the caption are text: escaped here, for every caller.
         columns = self.frame.columns
         failed_at = columns.index("failed") if "failed" in columns else None
-        head = "".join(f"<th>{html.escape(name)}</th>" for name in columns)
+        head = "".join(f"<th>{escape_html(name)}</th>" for name in columns)
         body = []
         for raw, row in zip(self.frame.head(self.max_rows).iter_rows(), self.rows(), strict=True):
             css = " class='failed'" if failed_at is not None and raw[failed_at] else ""
-            cells = "".join(f"<td>{html.escape(cell)}</td>" for cell in row)
+            cells = "".join(f"<td>{escape_html(cell)}</td>" for cell in row)
             body.append(f"<tr{css}>{cells}</tr>")
         notes = []
         if self.frame.height > self.max_rows:
@@ -75,9 +76,9 @@ class Table:
             notes.append(f"Times in {self.tz}.")
         if self.caption:
             notes.insert(0, self.caption)
-        caption = f"<caption>{html.escape(' '.join(notes))}</caption>" if notes else ""
+        caption = f"<caption>{escape_html(' '.join(notes))}</caption>" if notes else ""
         return (
-            f"{_STYLE}<table class='plannr-table'>{caption}<thead><tr>{head}</tr></thead>"
+            f"{_STYLE}<table class='plannr-table {NO_MATH}'>{caption}<thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>"
         )
 

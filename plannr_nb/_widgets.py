@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from ._config import BATCH_CHUNK_SIZE, FINISHED_STATUSES
 from ._connect import connect
 from ._errors import PlannrError
 from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
+from ._markup import NO_MATH, Markdown, escape_html, join, markdown
 from ._render import plannr_renderer
 from ._story import check_zone, explain
 from ._tables import table
@@ -111,9 +111,9 @@ class ExecutionExplorer:
             "<b>Demo data</b>: no PLANNR_ACCESS_TOKEN is set, so this explorer reads the bundled "
             "synthetic dataset. Set the token and restart the kernel to use your firm's data."
             if self.demo
-            else f"Connected to <code>{html.escape(self.client.base_url)}</code>."
+            else f"Connected to <code>{escape_html(self.client.base_url)}</code>."
         )
-        self.banner = widgets.HTML(f"<div class='plannr-banner'>{banner}</div>")
+        self.banner = widgets.HTML(f"<div class='plannr-banner {NO_MATH}'>{banner}</div>")
         self.uuid_box = widgets.Textarea(
             value=text,
             placeholder=(
@@ -221,12 +221,12 @@ class ExecutionExplorer:
                 f"{'s' if len(valid) != 1 else ''} ready</span>"
             )
         for text in invalid:
-            shown = html.escape(text if len(text) <= 60 else text[:57] + "...")
+            shown = escape_html(text if len(text) <= 60 else text[:57] + "...")
             parts.append(
                 f"<span style='color:#b42318'>&#10007; <code>{shown}</code> is not an execution "
                 "UUID (expected 36 characters like cc137447-a749-4b21-88a5-b27ef8b16878)</span>"
             )
-        self.validation.value = "<br>".join(parts)
+        self.validation.value = f"<div class='{NO_MATH}'>{'<br>'.join(parts)}</div>"
         self.fetch_button.disabled = not valid
 
     # actions -------------------------------------------------------------------------------
@@ -236,13 +236,13 @@ class ExecutionExplorer:
         try:
             action()
         except PlannrError as exc:
-            self._say(f"<b>Could not fetch:</b> {html.escape(str(exc))}", error=True)
+            self._say(f"<b>Could not fetch:</b> {escape_html(str(exc))}", error=True)
         except Exception as exc:  # a widget callback must not die silently
-            self._say(f"<b>Something went wrong:</b> {html.escape(_error_text(exc))}", error=True)
+            self._say(f"<b>Something went wrong:</b> {escape_html(_error_text(exc))}", error=True)
 
     def _say(self, message: str, *, error: bool = False) -> None:
         colour = "#b42318" if error else "inherit"
-        self.status.value = f"<div style='color:{colour}'>{message}</div>"
+        self.status.value = f"<div class='{NO_MATH}' style='color:{colour}'>{message}</div>"
 
     def _fetch_uuids(self, uuids: Sequence[str]) -> FetchResult:
         total = FetchResult()
@@ -350,8 +350,13 @@ class ExecutionExplorer:
         return {"output_type": "display_data", "data": bundle, "metadata": metadata}
 
     @staticmethod
-    def _markdown(text: str) -> dict[str, Any]:
-        return {"output_type": "display_data", "data": {"text/markdown": text}, "metadata": {}}
+    def _markdown(text: Markdown) -> dict[str, Any]:
+        # Only Markdown built by _markup (values escaped) is shown as Markdown.
+        return {
+            "output_type": "display_data",
+            "data": {"text/markdown": text._repr_markdown_()},
+            "metadata": {},
+        }
 
     @staticmethod
     def _html(text: str) -> dict[str, Any]:
@@ -373,14 +378,14 @@ class ExecutionExplorer:
             )
         else:
             counts = ex.group_by("status").len().sort("len", descending=True)
-            lines = ", ".join(f"{n} {status}" for status, n in counts.iter_rows())
+            lines = join(", ", (markdown("{} {}", n, status) for status, n in counts.iter_rows()))
             stories = [
                 self._markdown(explain(uuid, ex, steps, tz=tz))
                 for uuid in ex["execution_uuid"].head(_STORIES).to_list()
             ]
             self._show(
                 "Summary",
-                self._markdown(f"**{ex.height} executions:** {lines}."),
+                self._markdown(markdown("**{} executions:** {}.", ex.height, lines)),
                 *(stories if ex.height <= _STORIES else []),
                 self._chart(status_chart(ex)),
                 table(
@@ -428,7 +433,8 @@ class ExecutionExplorer:
                 if len(self.payloads) > _RAW_LIMIT
                 else ""
             )
-            self._show("Raw JSON", self._html(f"{note}<pre>{html.escape(raw)}</pre>"))
+            raw_html = f"<div class='{NO_MATH}'>{note}<pre>{escape_html(raw)}</pre></div>"
+            self._show("Raw JSON", self._html(raw_html))
         failures = pl.DataFrame(
             {
                 "input": list(self.errors),

@@ -9,6 +9,7 @@ Run just this file: ``.venv/bin/python -m pytest tests/test_browser.py -v``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from _jupyter_server import Lab, jupyter_lab
+from hostile import Beacon, corpus, hostile_executions
 
 import plannr_nb
 
@@ -387,3 +389,112 @@ def test_explorer_validates_fetches_and_fills_its_tabs(
             _safe_screenshot(lambda: screenshot_element(page, target, shot), shot)
         else:
             _safe_screenshot(lambda: page.screenshot(path=str(shot)), shot)
+
+
+# hostile data -----------------------------------------------------------------------------
+
+HOSTILE_TOKEN = "plannr-browser-hostile-token-0123456789"
+# Every element inside outputs: no event handler, no javascript:/remote link or source survived.
+_LIVE_MARKUP = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll('.jp-OutputArea-output *')) {
+    for (const a of el.attributes) {
+      const v = a.value.trim().toLowerCase();
+      if (a.name.startsWith('on')) found.push(el.tagName + ' ' + a.name);
+      if (['href', 'src', 'srcset', 'xlink:href', 'action', 'data'].includes(a.name)
+          && !v.startsWith('data:') && !v.startsWith('#') && !v.startsWith('blob:'))
+        found.push(el.tagName + ' ' + a.name + '=' + v);
+    }
+    // vega-embed's own chrome (its actions menu, a form for bindings) is not our output
+    if (!el.closest('.vega-embed') && ['SCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'FORM', 'BASE',
+         'META', 'LINK', 'VIDEO', 'AUDIO', 'DETAILS', 'MATH', 'MJX-CONTAINER', 'MARQUEE']
+         .includes(el.tagName))
+      found.push(el.tagName + ' in ' + el.parentElement.className);
+  }
+  return found;
+}"""
+
+
+@pytest.fixture(scope="module")
+def hostile_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Beacon, str]]:
+    """A JupyterLab whose kernels read a loopback API serving hostile executions."""
+    from plannr_nb._sim import SimServer
+
+    base = tmp_path_factory.mktemp("hostile-lab")
+    root = base / "notebooks"
+    root.mkdir()
+    with Beacon() as beacon:
+        payloads = hostile_executions(beacon.url)
+        target = payloads[0]["uuid"]
+        book = json.loads((ROOT / "notebooks" / "01_troubleshoot_execution.ipynb").read_text())
+        for cell in book["cells"]:  # set the parameter, as papermill would
+            if "parameters" in cell["metadata"].get("tags", []):
+                cell["source"] = [f"execution_uuid = {target!r}\n", "include_account = True\n",
+                                  'tz = "Europe/London"\n', "redact = False\n"]  # fmt: skip
+        (root / "hostile.ipynb").write_text(json.dumps(book), encoding="utf-8")
+        with SimServer(payloads, token=HOSTILE_TOKEN) as server:
+            env = {"PLANNR_ACCESS_TOKEN": HOSTILE_TOKEN, "PLANNR_BASE_URL": server.url}
+            with jupyter_lab(root, base / "home", env=env) as lab:
+                yield lab, beacon, payloads[1]["uuid"]
+
+
+def test_hostile_execution_stays_text_in_notebook_and_explorer(
+    hostile_lab: tuple[Lab, Beacon, str], page: Page, artifacts: Path
+) -> None:
+    """Notebook 01 and its explorer on hostile data: nothing runs, nothing is fetched."""
+    lab, beacon, other = hostile_lab
+    texts = corpus(beacon.url)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    shot = artifacts / "hostile.png"
+    try:
+        open_notebook(page, lab, "hostile.ipynb")
+        run_all(page)
+        wait_all_ran(page)
+        assert_no_error_output(page)
+        explorer = (
+            page.locator(".jp-Cell-outputArea .widget-vbox")
+            .filter(has=page.locator(".widget-textarea"))
+            .filter(has=page.locator(".widget-tab"))
+        )
+        explorer.locator(".widget-html").filter(has_text="Fetched").wait_for(
+            timeout=WIDGET_S * 1000
+        )
+        # the story and tables show the payloads as text (Lab renders Markdown with marked)
+        shown = page.locator(".jp-Notebook").first.inner_text()
+        assert "<img src=x onerror=" in shown
+        assert "[x](javascript:alert(1))" in shown
+        story = page.locator('.jp-RenderedMarkdown[data-mime-type="text/markdown"]')
+        assert story.locator("strong").count() >= 3  # our own bold still renders
+        assert story.locator("li").count() >= 3
+
+        # one explorer fetch: typed hostile text and another hostile execution
+        textarea = explorer.locator(".widget-textarea textarea")
+        textarea.fill("\n".join([other, *texts[:12]]))
+        explorer.locator(".widget-html").filter(has_text="is not an execution UUID").wait_for(
+            timeout=WIDGET_S * 1000
+        )
+        explorer.locator("button.jupyter-button").filter(
+            has_text=re.compile(r"^\s*Fetch\s*$")
+        ).click()
+        explorer.locator(".widget-html").filter(has_text="could not be fetched").wait_for(
+            timeout=WIDGET_S * 1000
+        )
+        explorer.locator(".lm-TabBar-tab").filter(has_text=re.compile(r"^Errors")).click()
+        page.wait_for_timeout(500)
+
+        # the notebook's own timeline: Vega's tooltip shows a hostile step name as text
+        chart = chart_outputs(page).first
+        assert_drawn(chart, "hostile timeline")
+        tooltip = hover_until_tooltip(page, chart, "hostile timeline")
+        assert tooltip
+        tip_html = page.locator("#vg-tooltip-element").inner_html()
+        assert "<img" not in tip_html.lower()
+        assert "<svg" not in tip_html.lower()
+
+        assert page.evaluate(_LIVE_MARKUP) == []
+        assert dialogs == []
+        assert page.title() != "PWNED"
+        assert beacon.requests == []
+    finally:
+        _safe_screenshot(lambda: screenshot_whole_notebook(page, shot), shot)

@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "_config": 0,
     "_errors": 0,
     "_uuids": 0,
+    "_markup": 0,
     "_demo": 1,
     "_sim": 2,
     "_ratelimit": 2,
@@ -40,7 +41,7 @@ LAYERS: dict[str, int] = {
     "_report": 6,
     "_cli": 7,
 }
-BASE_ONLY_NOTHING_OF_OURS = {"_config", "_errors"}
+BASE_ONLY_NOTHING_OF_OURS = {"_config", "_errors", "_markup"}
 
 
 def test_all_is_sorted_and_matches_what_the_package_exposes() -> None:

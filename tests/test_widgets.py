@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _html import markdown_to_html, shown_text
 
 import plannr_nb as pnb
 from plannr_nb._sim import SimAPI, SimTransport
@@ -27,6 +28,8 @@ def _texts(output: Any) -> str:
     parts = []
     for item in output.outputs:
         for mime, value in item.get("data", {}).items():
+            if mime == "text/markdown":  # as it reads once rendered (the source is escaped)
+                value = shown_text(markdown_to_html(value))
             parts.append(json.dumps(value) if not isinstance(value, str) else value)
             parts.append(mime)
     return "\n".join(parts)
