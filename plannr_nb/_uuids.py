@@ -62,8 +62,8 @@ def _from_link(text: str, value: object, kind: UUIDKind | None) -> str:
     A link naming several UUIDs gives the one after ``executions/`` (or ``blueprints/`` when a
     blueprint is wanted); a link whose only UUID is labelled as the other kind is refused.
     """
-    found = [
-        ((label or "").lower().rstrip("s"), uuid.lower())
+    found: list[tuple[str, str]] = [
+        (str(label or "").lower().rstrip("s"), str(uuid).lower())
         for label, uuid in _IN_LINK.findall(text[text.index("//") + 2 :])
     ]
     wanted = kind or "execution"
