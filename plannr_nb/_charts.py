@@ -30,6 +30,7 @@ The data is inlined as plain values, so altair's 5,000-row ``MaxRowsError`` neve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -902,11 +903,12 @@ def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
         In step order, with ``execution_name`` (the blueprint; with ``per="name"``, the
         blueprints joined when the name occurs in several), ``name``, ``occurrence`` (1 for the
         first step of that name in a run, 2 for the second, ...; null with ``per="name"``),
-        ``position`` (first position seen), ``executions`` (distinct executions), ``count``
-        (step rows), ``executed``, ``failures``, ``gap_median``, ``gap_p90``, ``gap_max``
-        (Duration; gaps are the time since the previous step) and ``outlier`` (the slowest gap
-        is more than :data:`OUTLIER_FACTOR` times the p90, over at least
-        :data:`OUTLIER_MIN_COUNT` gaps).
+        ``position`` (the first position seen, counted from 1 as everywhere steps are shown),
+        ``executions`` (distinct executions that have the step; with ``per="step"`` each run
+        has a blueprint step at most once, so it equals ``count``), ``count`` (step rows),
+        ``executed``, ``failures``, ``gap_median``, ``gap_p90``, ``gap_max`` (Duration; gaps
+        are the time since the previous step) and ``outlier`` (the slowest gap is more than
+        :data:`OUTLIER_FACTOR` times the p90, over at least :data:`OUTLIER_MIN_COUNT` gaps).
     """
     if per not in ("name", "step"):
         msg = f"per must be 'name' or 'step', not {per!r}"
@@ -934,7 +936,7 @@ def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
         .group_by(keys)
         .agg(
             *blueprints,
-            pl.col("position").min().alias("position"),
+            (pl.col("position").min() + 1).alias("position"),
             pl.col("execution_uuid").n_unique().cast(pl.Int64).alias("executions"),
             pl.len().cast(pl.Int64).alias("count"),
             pl.col("executed_at").is_not_null().sum().cast(pl.Int64).alias("executed"),
@@ -975,6 +977,10 @@ def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
 
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
+#: Blueprint names in step_stats_chart row labels are cut to this many characters.
+_BLUEPRINT_CHARS: Final = 22
+#: Least distance between two tick labels of the statistics axis, in pixels.
+_TICK_SPACING_PX: Final = 44
 _GAP_TICKS = (
     0, 1, 10, _MINUTE, 10 * _MINUTE, _HOUR, 6 * _HOUR, _DAY, 3 * _DAY, 7 * _DAY, 30 * _DAY,
     90 * _DAY, 365 * _DAY,
@@ -986,6 +992,23 @@ _GAP_LABEL = (
     " : datum.value >= 60 ? format(datum.value / 60, '~g') + ' min'"
     " : format(datum.value, '~g') + ' s'"
 )
+
+
+def _spaced_ticks(upper: float, width: int) -> list[float]:
+    """The gap ticks up to ``upper`` seconds whose labels do not collide on a symlog axis.
+
+    Vega-Lite's own overlap check does not see "0 s" and "1 s" touching when the axis spans
+    days, so ticks closer than :data:`_TICK_SPACING_PX` to the last kept one are left out.
+    """
+
+    def x(value: float) -> float:  # the symlog transform, constant 1
+        return math.log1p(value) / math.log1p(upper) * width
+
+    kept: list[float] = []
+    for tick in (t for t in _GAP_TICKS if t <= upper):
+        if not kept or x(tick) - x(kept[-1]) >= _TICK_SPACING_PX:
+            kept.append(tick)
+    return kept
 
 
 def step_stats_chart(
@@ -1020,15 +1043,22 @@ def step_stats_chart(
     size = 1_000_000
     max_s = (max_us or 0) / size
     upper = max(max_s * 2, 10)
-    ticks = [t for t in _GAP_TICKS if t <= upper]
+    ticks = _spaced_ticks(upper, width)
     axis = alt.Axis(values=ticks, labelExpr=_GAP_LABEL, labelOverlap=True, grid=True)
     gap_scale = alt.Scale(type="symlog", constant=1, domain=[0, upper], nice=False)
     blueprints = stats.get_column("execution_name").n_unique()
-    row = pl.format("{}. {}", pl.col("position") + 1, pl.col("name").fill_null("(unnamed)"))
+    row = pl.format("{}. {}", pl.col("position"), pl.col("name").fill_null("(unnamed)"))
     if per == "name":
         row = pl.col("name").fill_null("(unnamed)")
     elif blueprints > 1:
-        row = pl.format("{} / {}", pl.col("execution_name").fill_null("(unnamed)"), row)
+        # The step name is what tells rows apart: shorten the blueprint, never the step.
+        blueprint = pl.col("execution_name").fill_null("(unnamed)")
+        short = (
+            pl.when(blueprint.str.len_chars() > _BLUEPRINT_CHARS)
+            .then(blueprint.str.slice(0, _BLUEPRINT_CHARS - 1).str.strip_chars_end() + "…")
+            .otherwise(blueprint)
+        )
+        row = pl.format("{} / {}", short, row)
     us = {c: pl.col(c).dt.total_microseconds() for c in ("gap_median", "gap_p90", "gap_max")}
     data = stats.with_row_index("order").select(
         row.alias("row"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -626,7 +627,7 @@ def test_step_stats_per_name_or_per_step() -> None:
     stats = step_stats(steps, per="step")
     reminders = stats.filter(pl.col("name") == "Send reminder email")
     assert reminders["occurrence"].to_list() == [1, 2]
-    assert reminders["position"].to_list() == [0, 2]
+    assert reminders["position"].to_list() == [1, 3]  # 1-based, as every step is shown
     assert reminders["count"].to_list() == [3, 3]
     assert reminders["gap_median"].to_list() == [dt.timedelta(seconds=5), dt.timedelta(minutes=1)]
 
@@ -665,3 +666,43 @@ def test_far_apart_runs_suggest_relative_mode() -> None:
     subtitle = json.dumps(gantt(steps_frame(far)).to_dict()["title"])
     assert "relative=True" in subtitle
     assert "relative=True" not in json.dumps(gantt(steps_frame(far), relative=True).to_dict())
+
+
+def test_step_stats_counts_distinct_executions_and_shows_positions_from_1() -> None:
+    """A name twice in a run: two step rows, one execution; positions count from 1."""
+    run = {
+        **EXEC_B,
+        "status": "completed",
+        "steps": [("Remind", "completed", 5, []), ("Remind", "completed", 60, [])],
+    }
+    other = {**run, "uuid": "dddddddd-a749-4b21-88a5-b27ef8b16878"}
+    stats = step_stats(make_steps([run, other]))
+    assert stats.row(0, named=True)["count"] == 4
+    assert stats.row(0, named=True)["executions"] == 2
+    assert stats.row(0, named=True)["position"] == 1
+
+
+def test_step_stats_labels_keep_the_step_and_shorten_the_blueprint() -> None:
+    """per="step" over several blueprints: the step name is whole, the blueprint cut with …."""
+    long_name = "Send client welcome pack to newly created client"
+    a = {**EXEC_B, "name": long_name, "status": "completed"}
+    b = {**EXEC_A, "name": "Chase", "status": "completed"}
+    spec = step_stats_chart(make_steps([a, b]), per="step").to_dict()
+    rows = [r["row"] for r in values(spec)]
+    assert "Send client welcome p… / 2. Send SMS" in rows
+    assert "Chase / 1. Send welcome email" in rows
+
+
+def test_step_stats_ticks_never_collide() -> None:
+    """On an axis of days, "0 s" and "1 s" are not both drawn on top of each other."""
+    import math
+
+    from plannr_nb._charts import _TICK_SPACING_PX, _spaced_ticks
+
+    for upper, width in ((30 * 86400, 560), (20, 560), (365 * 86400, 300)):
+        ticks = _spaced_ticks(upper, width)
+        xs = [math.log1p(t) / math.log1p(upper) * width for t in ticks]
+        assert ticks[0] == 0
+        assert all(b - a >= _TICK_SPACING_PX for a, b in itertools.pairwise(xs))
+    assert 1 not in _spaced_ticks(30 * 86400, 560)
+    assert 1 in _spaced_ticks(20, 560)
