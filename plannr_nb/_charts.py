@@ -126,9 +126,8 @@ _FONT: Final = "Helvetica, Arial, sans-serif"
 
 #: The time axis in 24-hour clock, picked per tick like d3's multi-scale format (which would
 #: say "06 PM"): a Vega expression over the tick's UTC fields, since the wall-clock time of the
-#: chosen zone is drawn on a UTC scale. A plain string ``format`` with ``formatType: "utc"``
-#: sits beside it for accessible descriptions; neither needs ``customFormatTypes``.
-_AXIS_TIME_FORMAT: Final = "%a %d %b %H:%M"
+#: chosen zone is drawn on a UTC scale. No ``format``/``formatType``: JupyterLab's Vega-Lite 5
+#: drops a ``formatType`` of "utc" (and a format object) with a customFormatTypes warning.
 _AXIS_TIME_LABEL: Final = (
     "utcmilliseconds(datum.value) ? utcFormat(datum.value, '%H:%M:%S.%L')"
     " : utcseconds(datum.value) ? utcFormat(datum.value, '%H:%M:%S')"
@@ -730,8 +729,6 @@ def gantt(
     else:
         x_title = f"Time ({tz})"
         axis = alt.Axis(
-            format=_AXIS_TIME_FORMAT,
-            formatType="utc",
             labelExpr=_AXIS_TIME_LABEL,
             # Vega's own description would spell the range in 12-hour UTC.
             description=f"Time axis, wall-clock time in {tz}, 24-hour clock",
