@@ -14,6 +14,7 @@ if _typing.TYPE_CHECKING:
     from ._demo import (
         DEMO_BLUEPRINT_UUIDS,
         DEMO_RUNNING_UUID,
+        DEMO_SNAPSHOT,
         DEMO_STORY_UUID,
         load_demo_executions,
     )
@@ -48,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": "_errors",
     "DEMO_BLUEPRINT_UUIDS": "_demo",
     "DEMO_RUNNING_UUID": "_demo",
+    "DEMO_SNAPSHOT": "_demo",
     "DEMO_STORY_UUID": "_demo",
     "ExecutionExplorer": "_widgets",
     "FetchResult": "_client",
@@ -94,6 +96,7 @@ __all__ = [
     "AuthenticationError",
     "DEMO_BLUEPRINT_UUIDS",
     "DEMO_RUNNING_UUID",
+    "DEMO_SNAPSHOT",
     "DEMO_STORY_UUID",
     "ExecutionExplorer",
     "FetchResult",

@@ -30,18 +30,24 @@ The data is inlined as plain values, so altair's 5,000-row ``MaxRowsError`` neve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, cast
 
 import altair as alt
 import polars as pl
 
-from ._story import check_zone
+from ._config import FINISHED_STATUSES
+from ._render import use_plannr_renderer
+from ._story import check_zone, human_duration
 
 StatsPer = Literal["name", "step"]
+
+# Charts must show offline in any notebook that imported plannr-nb, not only in ours.
+use_plannr_renderer()
 
 __all__ = [
     "GANTT_MAX_STEPS",
@@ -108,21 +114,27 @@ _ROW_STEP: Final = 20
 _ROW_STEP_COMPACT: Final = 12
 #: Above this many rows the Gantt uses compact rows and drops the per-row text labels.
 _COMPACT_ROWS: Final = 120
+#: Pixels kept left of the first instant, so a failure ring there is not cut by the axis.
+_RING_ROOM_PX: Final = 12
+#: The mark (and legend symbol) of a step not executed.
+_PENDING_SHAPE: Final = "triangle-right"
+#: Offset and width per character (font size 10) of the text right of each mark.
+_LABEL_DX: Final = 14
+_LABEL_CHAR_PX: Final = 5.6
 _ERRORS_CHARS: Final = 300
 _FONT: Final = "Helvetica, Arial, sans-serif"
 
-#: Multi-scale time format for the time axis, applied with a UTC scale (so with ``utcFormat``).
-_AXIS_TIME_FORMAT: Final[Mapping[str, str]] = {
-    "year": "%Y",
-    "quarter": "%b %Y",
-    "month": "%b %Y",
-    "week": "%d %b",
-    "date": "%a %d %b",
-    "hours": "%H:%M",
-    "minutes": "%H:%M",
-    "seconds": "%H:%M:%S",
-    "milliseconds": "%H:%M:%S.%L",
-}
+#: The time axis in 24-hour clock, picked per tick like d3's multi-scale format (which would
+#: say "06 PM"): a Vega expression over the tick's UTC fields, since the wall-clock time of the
+#: chosen zone is drawn on a UTC scale. No ``format``/``formatType``: JupyterLab's Vega-Lite 5
+#: drops a ``formatType`` of "utc" (and a format object) with a customFormatTypes warning.
+_AXIS_TIME_LABEL: Final = (
+    "utcmilliseconds(datum.value) ? utcFormat(datum.value, '%H:%M:%S.%L')"
+    " : utcseconds(datum.value) ? utcFormat(datum.value, '%H:%M:%S')"
+    " : utchours(datum.value) || utcminutes(datum.value) ? utcFormat(datum.value, '%H:%M')"
+    " : utcdate(datum.value) == 1 && utcmonth(datum.value) == 0 ? utcFormat(datum.value, '%Y')"
+    " : utcFormat(datum.value, '%a %d %b')"
+)
 
 # Units for relative and statistics axes: (name, microseconds, threshold to switch to it).
 _UNITS: Final = (
@@ -327,8 +339,27 @@ def _limit_steps(steps: pl.DataFrame, max_steps: int | None) -> _Selection:
     return _Selection(shown, note)
 
 
-def _gantt_frame(steps: pl.DataFrame, tz: str, relative: bool) -> tuple[pl.DataFrame, str, int]:
-    """The encoded columns of the Gantt, one row per step; plus the relative unit."""
+def _not_run(status: pl.Expr) -> pl.Expr:
+    """Why a step of a finished execution never ran, in words."""
+    state = _normalize_status(status)
+    return (
+        pl.when(state == "failed")
+        .then(pl.lit("not run: the execution failed"))
+        .when(state == "cancelled")
+        .then(pl.lit("not run: the execution was cancelled"))
+        .otherwise(pl.format("not run: the execution is {}", status.cast(pl.String)))
+    )
+
+
+def _gantt_frame(
+    steps: pl.DataFrame, tz: str, relative: bool, now: datetime
+) -> tuple[pl.DataFrame, str, int]:
+    """The encoded columns of the Gantt, one row per step; plus the relative unit.
+
+    A step not executed in an execution that has not finished is pending; the first of them
+    after the last executed step is the wait still going on (``waiting``), drawn up to ``now``.
+    Steps not executed in a finished execution never will be: they get no bar.
+    """
     fmt_local = "%Y-%m-%d %H:%M:%S %Z"
     fmt_utc = "%Y-%m-%d %H:%M:%S UTC"
     has_ms = steps.select(
@@ -349,11 +380,28 @@ def _gantt_frame(steps: pl.DataFrame, tz: str, relative: bool) -> tuple[pl.DataF
         .over(exec_key, order_by="position")
         .fill_null(pl.col("execution_created_at"))
     )
+    finished = (
+        pl.col("execution_status")
+        .cast(pl.String)
+        .str.to_lowercase()
+        .is_in(list(FINISHED_STATUSES))
+        .fill_null(False)
+    )
+    last_pos = pl.col("position").filter(executed).max().over(exec_key)
+    after_last = ~executed & (last_pos.is_null() | (pl.col("position") > last_pos))
+    waiting = (
+        after_last
+        & ~finished
+        & (pl.col("position") == pl.col("position").filter(after_last).min().over(exec_key))
+    )
+    now_lit = pl.lit(now).cast(pl.Datetime("us", "UTC"))
     start = pl.when(executed).then(pl.col("previous_at")).otherwise(last_known)
     end = (
         pl.when(executed)
         .then(pl.col("executed_at"))
-        .otherwise(pl.max_horizontal(pl.col("execution_updated_at"), last_known))
+        .when(waiting)
+        .then(pl.max_horizontal(now_lit, last_known))
+        .otherwise(last_known)
     )
     errors = pl.col("errors").list.eval(pl.element().cast(pl.String)).list.join("; ")
     errors = (
@@ -375,16 +423,21 @@ def _gantt_frame(steps: pl.DataFrame, tz: str, relative: bool) -> tuple[pl.DataF
         .otherwise(raw_status)
     )
     gap_human = _human_duration(pl.col("gap"))
+    not_executed = (
+        pl.when(finished)
+        .then(_not_run(pl.col("execution_status")))
+        .otherwise(pl.lit("not executed yet"))
+    )
     gap_text = (
         pl.when(~executed)
-        .then(pl.lit("not executed yet"))
+        .then(not_executed)
         .when(pl.col("gap").is_null())
         .then(pl.lit("unknown (previous step not executed)"))
         .otherwise(gap_human)
     )
     label = (
         pl.when(~executed)
-        .then(pl.lit("not executed yet"))
+        .then(not_executed)
         .when(pl.col("gap").is_null())
         .then(pl.lit(""))
         .otherwise("+" + gap_human)
@@ -407,6 +460,24 @@ def _gantt_frame(steps: pl.DataFrame, tz: str, relative: bool) -> tuple[pl.DataF
         _start=start,
         _end=end,
         _executed=executed,
+        _waiting=waiting,
+        _not_executed=not_executed,
+    )
+    # The ongoing wait in words, by the one duration formatter (a row per unfinished run).
+    waits = frame.filter(pl.col("_waiting")).select(
+        pl.int_range(pl.len()).alias("_i"), (pl.col("_end") - pl.col("_start")).alias("_wait")
+    )
+    wait_text = {i: f"waiting {human_duration(wait)} so far" for i, wait in waits.iter_rows()}
+    frame = frame.with_columns(
+        pl.when(pl.col("_waiting"))
+        .then(
+            pl.col("_waiting")
+            .cum_sum()
+            .sub(1)
+            .cast(pl.Int64)
+            .replace_strict(wait_text, default=None, return_dtype=pl.String)
+        )
+        .alias("_wait_text")
     )
     if relative:
         rel_end = pl.col("_end") - pl.col("execution_created_at")
@@ -414,14 +485,20 @@ def _gantt_frame(steps: pl.DataFrame, tz: str, relative: bool) -> tuple[pl.DataF
         unit, size = _pick_unit(max_us)
         x_start = (pl.col("_start") - pl.col("execution_created_at")).dt.total_microseconds()
         x_end = rel_end.dt.total_microseconds()
-        x_cols = [(x_start / size).alias("x_start"), (x_end / size).alias("x_end")]
+        now_rel = (now_lit - pl.col("execution_created_at")).dt.total_microseconds()
+        x_cols = [
+            (x_start / size).alias("x_start"),
+            (x_end / size).alias("x_end"),
+            (now_rel / size).alias("x_now"),
+        ]
         since = _human_duration(pl.col("executed_at") - pl.col("execution_created_at"))
-        extra = [since.fill_null("not executed yet").alias("since_created")]
+        extra = [since.fill_null(pl.col("_not_executed")).alias("since_created")]
     else:
         unit, size = "", 0
         x_cols = [
             _wall_ms(pl.col("_start"), tz).alias("x_start"),
             _wall_ms(pl.col("_end"), tz).alias("x_end"),
+            _wall_ms(now_lit, tz).alias("x_now"),
         ]
         extra = []
     return (
@@ -432,19 +509,20 @@ def _gantt_frame(steps: pl.DataFrame, tz: str, relative: bool) -> tuple[pl.DataF
             ).alias("row"),
             pl.col("position"),
             pl.col("_executed").alias("executed"),
+            pl.col("_waiting").alias("waiting"),
             pl.col("failed").fill_null(False).alias("failed"),
             *x_cols,
             state.alias("state"),
             pl.col("name").cast(pl.String).fill_null("(unnamed)").alias("step"),
             status_text.alias("status"),
             _zone_text(pl.col("executed_at"), tz, fmt_local)
-            .fill_null("not executed yet")
+            .fill_null(pl.col("_not_executed"))
             .alias("executed_local"),
             _zone_text(pl.col("executed_at"), "UTC", fmt_utc)
-            .fill_null("not executed yet")
+            .fill_null(pl.col("_not_executed"))
             .alias("executed_utc"),
-            gap_text.alias("gap"),
-            label.alias("label"),
+            pl.col("_wait_text").fill_null(gap_text).alias("gap"),
+            pl.col("_wait_text").fill_null(label).alias("label"),
             *extra,
             pl.when(errors == "")
             .then(pl.lit("none"))
@@ -499,6 +577,7 @@ def gantt(
     width: int = _WIDTH,
     title: str | None = None,
     labels: bool | None = None,
+    now: datetime | None = None,
 ) -> alt.TopLevelMixin:
     """Timeline of the steps of one or many executions, drawn only from what the API knows.
 
@@ -507,8 +586,11 @@ def gantt(
     that gap: the time *since the previous step*, never a duration of the step. There is one row
     per step in list order (repeated names stay separate rows). Several executions get a lane
     each, most recent last, unless ``relative=True`` aligns them on the time since each execution
-    was created. Steps not executed yet are hollow dashed bars, open-ended from the last known
-    instant to the execution's ``updated_at``. Colours come from :data:`STATUS_COLORS`; a step
+    was created. A step not executed is a hollow triangle. For an execution that has not
+    finished, the wait still going on is a hollow dashed bar from its last executed step to
+    ``now``, labelled with how long it has been waiting, and a dotted line marks now; steps of a
+    failed or cancelled execution that never ran are labelled so ("not run: the execution
+    failed"). Colours come from :data:`STATUS_COLORS`; a step
     with errors is shown as failed even when its status says completed. Drag or scroll on the
     chart to pan or zoom the time axis; the step axis stays put.
 
@@ -532,6 +614,9 @@ def gantt(
     labels
         Draw the gap text next to each step; by default only when the chart has at most 120
         rows.
+    now
+        The present, where the ongoing wait of an unfinished execution ends (default: the
+        clock). A naive datetime is read as UTC.
 
     Returns
     -------
@@ -550,7 +635,10 @@ def gantt(
         return _empty_chart("No steps to show.", title or "Execution timeline")
     selection = _limit_steps(steps, max_steps)
     shown = selection.frame
-    data, unit, _ = _gantt_frame(shown, tz, relative)
+    now = datetime.now(UTC) if now is None else now
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    data, unit, _ = _gantt_frame(shown, tz, relative, now.astimezone(UTC))
     n_exec = shown.get_column("execution_uuid").n_unique()
     many = n_exec > 1
     compact = data.height > _COMPACT_ROWS
@@ -564,8 +652,18 @@ def gantt(
             title = data.get_column("lane")[0]
     subtitle = [
         "Marks: executed_at. Bars: time since the previous step, not how long a step ran.",
-        "Hollow dashed bars: not executed yet, open until the execution's last update.",
     ]
+    any_waiting = bool(data.get_column("waiting").any())
+    not_run = data.filter(~pl.col("executed")).get_column("label")
+    if any_waiting:
+        subtitle.append(
+            "Hollow dashed bar: the wait still going on, from the last executed step to now "
+            "(dotted line); hollow triangles: steps not executed yet."
+        )
+    elif not_run.str.starts_with("not executed").any():
+        subtitle.append("Hollow triangles: steps not executed yet.")
+    if not_run.str.starts_with("not run").any():
+        subtitle.append('Hollow triangles labelled "not run": the execution ended before them.')
     if data.get_column("failed").any():
         subtitle.append(
             "Red ring: the step failed, or its info carries errors whatever its status."
@@ -590,9 +688,17 @@ def gantt(
             orient="top",
             direction="horizontal",
             labelFontSize=12,
-            symbolType="diamond",
             symbolOpacity=1,
             symbolStrokeWidth=0,
+        ),
+    )
+    # The legend draws each status with the shape of its mark: pending steps are triangles.
+    shape = alt.Shape(
+        "state:N",
+        title="Status",
+        scale=alt.Scale(
+            domain=domain,
+            range=[_PENDING_SHAPE if s == "pending" else "diamond" for s in domain],
         ),
     )
     lo, hi = data.select(
@@ -604,8 +710,14 @@ def gantt(
     if hi is None:  # pragma: no cover - every row has an end (updated_at or executed_at)
         lo = hi = 0.0
     span = (hi - lo) or (1.0 if relative else 60_000.0)
-    # Room on the right for the gap labels, so the last marks are not clipped.
-    domain_x = [lo - (0.0 if relative else 0.01 * span), hi + (0.2 if show_labels else 0.03) * span]
+    # Room on the right for the gap labels, so the last marks are not clipped; on the left for
+    # the failure ring of a step at the very start (its radius in pixels, as a share of width).
+    longest = int(data.select(pl.col("label").str.len_chars().max().fill_null(0)).item())
+    right_px = _LABEL_DX + _LABEL_CHAR_PX * longest if show_labels else 0.03 * width
+    right_px = min(right_px, width / 2)
+    right = span * right_px / (width - right_px - _RING_ROOM_PX)
+    left = span * _RING_ROOM_PX / (width - right_px - _RING_ROOM_PX)
+    domain_x = [lo - left, hi + right]
     # The domain is set on one layer only (Vega-Lite warns when a layer with x2 carries it).
     if relative:
         x_title = f"Time since the execution was created ({unit}); times in tooltips: {tz}"
@@ -617,7 +729,13 @@ def gantt(
     else:
         x_title = f"Time ({tz})"
         axis = alt.Axis(
-            format=dict(_AXIS_TIME_FORMAT), formatType="utc", labelOverlap=True, grid=True
+            labelExpr=_AXIS_TIME_LABEL,
+            # Vega's own description would spell the range in 12-hour UTC.
+            description=f"Time axis, wall-clock time in {tz}, 24-hour clock",
+            labelOverlap=True,
+            # Few enough ticks that none is hidden (hiding every other one would drop dates).
+            tickCount=max(2, width // 100),
+            grid=True,
         )
         x = alt.X("x_start:T", title=x_title, scale=alt.Scale(type="utc"), axis=axis)
         x_end = alt.X("x_end:T", title=x_title, scale=alt.Scale(type="utc"), axis=axis)
@@ -656,7 +774,7 @@ def gantt(
         .encode(x=x, x2=alt.X2("x_end:Q" if relative else "x_end:T"), color=color)
     )
     waits = (
-        base.transform_filter(~executed)
+        base.transform_filter(alt.datum.waiting)
         .mark_bar(
             size=bar_size,
             filled=False,
@@ -669,13 +787,12 @@ def gantt(
     )
     open_ends = (
         base.transform_filter(~executed)
-        .mark_point(shape="triangle-right", filled=False, size=50 if not compact else 25, clip=True)
-        .encode(x=x_end, color=color)
+        .mark_point(filled=False, size=50 if not compact else 25, clip=True)
+        .encode(x=x_end, color=color, shape=shape)
     )
     marks = (
         base.transform_filter(executed)
         .mark_point(
-            shape="diamond",
             filled=True,
             size=90 if not compact else 30,
             opacity=1,
@@ -683,7 +800,7 @@ def gantt(
             strokeWidth=0.8,
             clip=True,
         )
-        .encode(x=x_main, color=color)
+        .encode(x=x_main, color=color, shape=shape)
         .add_params(zoom)
     )
     rings = (
@@ -699,6 +816,26 @@ def gantt(
         .encode(x=x_end)
     )
     layers: list[alt.Chart] = [gap_bars, waits, open_ends, rings, marks]
+    if any_waiting:
+        # No y encoding: the line spans every row. One row per unfinished execution has it.
+        now_x = (
+            alt.X("x_now:Q", title=x_title)
+            if relative
+            else alt.X("x_now:T", title=x_title, scale=alt.Scale(type="utc"), axis=axis)
+        )
+        now_rule = (
+            alt.Chart()
+            .transform_filter(alt.datum.waiting)
+            .mark_rule(color="#555555", strokeDash=[2, 2], strokeWidth=1, clip=True, aria=False)
+            .encode(x=now_x)
+        )
+        now_text = (
+            alt.Chart()
+            .transform_filter(alt.datum.waiting)
+            .mark_text(text="now", align="left", baseline="top", dx=3, dy=2, fontSize=10, clip=True)
+            .encode(x=now_x, y=alt.value(0), color=alt.value("#555555"))
+        )
+        layers += [now_rule, now_text]
     if show_labels:
         texts = base.mark_text(
             align="left", baseline="middle", dx=11, fontSize=10, color="#444444", clip=True
@@ -763,11 +900,12 @@ def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
         In step order, with ``execution_name`` (the blueprint; with ``per="name"``, the
         blueprints joined when the name occurs in several), ``name``, ``occurrence`` (1 for the
         first step of that name in a run, 2 for the second, ...; null with ``per="name"``),
-        ``position`` (first position seen), ``executions`` (distinct executions), ``count``
-        (step rows), ``executed``, ``failures``, ``gap_median``, ``gap_p90``, ``gap_max``
-        (Duration; gaps are the time since the previous step) and ``outlier`` (the slowest gap
-        is more than :data:`OUTLIER_FACTOR` times the p90, over at least
-        :data:`OUTLIER_MIN_COUNT` gaps).
+        ``position`` (the first position seen, counted from 1 as everywhere steps are shown),
+        ``executions`` (distinct executions that have the step; with ``per="step"`` each run
+        has a blueprint step at most once, so it equals ``count``), ``count`` (step rows),
+        ``executed``, ``failures``, ``gap_median``, ``gap_p90``, ``gap_max`` (Duration; gaps
+        are the time since the previous step) and ``outlier`` (the slowest gap is more than
+        :data:`OUTLIER_FACTOR` times the p90, over at least :data:`OUTLIER_MIN_COUNT` gaps).
     """
     if per not in ("name", "step"):
         msg = f"per must be 'name' or 'step', not {per!r}"
@@ -795,7 +933,7 @@ def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
         .group_by(keys)
         .agg(
             *blueprints,
-            pl.col("position").min().alias("position"),
+            (pl.col("position").min() + 1).alias("position"),
             pl.col("execution_uuid").n_unique().cast(pl.Int64).alias("executions"),
             pl.len().cast(pl.Int64).alias("count"),
             pl.col("executed_at").is_not_null().sum().cast(pl.Int64).alias("executed"),
@@ -836,6 +974,10 @@ def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
 
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
+#: Blueprint names in step_stats_chart row labels are cut to this many characters.
+_BLUEPRINT_CHARS: Final = 22
+#: Least distance between two tick labels of the statistics axis, in pixels.
+_TICK_SPACING_PX: Final = 44
 _GAP_TICKS = (
     0, 1, 10, _MINUTE, 10 * _MINUTE, _HOUR, 6 * _HOUR, _DAY, 3 * _DAY, 7 * _DAY, 30 * _DAY,
     90 * _DAY, 365 * _DAY,
@@ -847,6 +989,23 @@ _GAP_LABEL = (
     " : datum.value >= 60 ? format(datum.value / 60, '~g') + ' min'"
     " : format(datum.value, '~g') + ' s'"
 )
+
+
+def _spaced_ticks(upper: float, width: int) -> list[float]:
+    """The gap ticks up to ``upper`` seconds whose labels do not collide on a symlog axis.
+
+    Vega-Lite's own overlap check does not see "0 s" and "1 s" touching when the axis spans
+    days, so ticks closer than :data:`_TICK_SPACING_PX` to the last kept one are left out.
+    """
+
+    def x(value: float) -> float:  # the symlog transform, constant 1
+        return math.log1p(value) / math.log1p(upper) * width
+
+    kept: list[float] = []
+    for tick in (t for t in _GAP_TICKS if t <= upper):
+        if not kept or x(tick) - x(kept[-1]) >= _TICK_SPACING_PX:
+            kept.append(tick)
+    return kept
 
 
 def step_stats_chart(
@@ -881,15 +1040,22 @@ def step_stats_chart(
     size = 1_000_000
     max_s = (max_us or 0) / size
     upper = max(max_s * 2, 10)
-    ticks = [t for t in _GAP_TICKS if t <= upper]
+    ticks = _spaced_ticks(upper, width)
     axis = alt.Axis(values=ticks, labelExpr=_GAP_LABEL, labelOverlap=True, grid=True)
     gap_scale = alt.Scale(type="symlog", constant=1, domain=[0, upper], nice=False)
     blueprints = stats.get_column("execution_name").n_unique()
-    row = pl.format("{}. {}", pl.col("position") + 1, pl.col("name").fill_null("(unnamed)"))
+    row = pl.format("{}. {}", pl.col("position"), pl.col("name").fill_null("(unnamed)"))
     if per == "name":
         row = pl.col("name").fill_null("(unnamed)")
     elif blueprints > 1:
-        row = pl.format("{} / {}", pl.col("execution_name").fill_null("(unnamed)"), row)
+        # The step name is what tells rows apart: shorten the blueprint, never the step.
+        blueprint = pl.col("execution_name").fill_null("(unnamed)")
+        short = (
+            pl.when(blueprint.str.len_chars() > _BLUEPRINT_CHARS)
+            .then(blueprint.str.slice(0, _BLUEPRINT_CHARS - 1).str.strip_chars_end() + "…")
+            .otherwise(blueprint)
+        )
+        row = pl.format("{} / {}", short, row)
     us = {c: pl.col(c).dt.total_microseconds() for c in ("gap_median", "gap_p90", "gap_max")}
     data = stats.with_row_index("order").select(
         row.alias("row"),

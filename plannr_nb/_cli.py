@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -16,6 +17,8 @@ from ._config import TOKEN_ENV_VARS
 from ._report import _notebooks_dir, render_report
 
 DEFAULT_WORKSPACE = "plannr-notebooks"
+#: Default settings for the JupyterLab ``plannr-nb lab`` opens: no "news?" pop-up over outputs.
+LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"
 
 
 def bundled_notebooks() -> list[Path]:
@@ -43,11 +46,19 @@ def _lab(args: argparse.Namespace) -> int:
         source = None
         workspace = Path(args.dir)
     copied = _copy_workspace(workspace, refresh=args.refresh)
+    kept = len(bundled_notebooks()) - len(copied)
     if source is not None:
-        print(f"Bundled notebooks from {source} -> {workspace} ({len(copied)} copied)")
+        print(f"Bundled notebooks from {source} -> {workspace}: {len(copied)} copied")
+    if kept:
+        print(
+            f"Kept {kept} existing cop{'y' if kept == 1 else 'ies'} in {workspace} (your edits "
+            "stay); plannr-nb lab --refresh replaces them with the bundled notebooks."
+        )
     if not any(os.environ.get(name) for name in TOKEN_ENV_VARS):
         print("No PLANNR_ACCESS_TOKEN set: the notebooks run on the bundled demo data.")
     first = bundled_notebooks()[0].name
+    passed = list(args.jupyter_args)
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
     command = [
         sys.executable,
         "-m",
@@ -55,14 +66,34 @@ def _lab(args: argparse.Namespace) -> int:
         "lab",
         f"--ServerApp.root_dir={workspace.resolve()}",
         f"--LabApp.default_url=/lab/tree/{first}",
-        *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+        *_settings_option(passed),
+        *(["--allow-root"] if root and "--allow-root" not in passed else []),
         *(["--no-browser"] if args.no_browser else []),
         *(["--port", str(args.port)] if args.port else []),
-        *args.jupyter_args,
+        *passed,
     ]
     print(" ".join(command[1:]), flush=True)
     os.execv(sys.executable, command)
     return 0  # pragma: no cover - execv does not return
+
+
+def _settings_option(passed: Sequence[str]) -> list[str]:
+    """Our settings folder for JupyterLab, unless the user or the environment has one.
+
+    Its ``overrides.json`` turns JupyterLab's news off by default (otherwise a "Would you like
+    to get notified about official Jupyter news?" pop-up covers outputs on first start); the
+    user's own settings still win. An environment that already has an application settings
+    folder keeps it, as does a user who passes ``--LabApp.app_settings_dir``.
+    """
+    if any("app_settings_dir" in option for option in passed):
+        return []
+    try:
+        from jupyterlab.commands import get_app_dir  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - jupyterlab is a dependency
+        return []
+    if (Path(get_app_dir()) / "settings").exists():
+        return []
+    return [f"--LabApp.app_settings_dir={LAB_SETTINGS}"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Copy the bundled notebooks into a workspace folder (./plannr-notebooks unless "
             "--dir is given; existing copies are kept unless --refresh) and open JupyterLab "
-            "there. Extra arguments after -- go to jupyter lab."
+            "there. Any other option (e.g. --ServerApp.ip=0.0.0.0) goes to jupyter lab, as does "
+            "everything after --; --allow-root is added when running as root."
         ),
     )
     lab.add_argument("--dir", help="workspace folder for the notebooks")
@@ -145,17 +177,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def notebook_parameters(path: Path) -> dict[str, str]:
+    """Name -> default (as written) of the assignments in a notebook's ``parameters`` cell.
+
+    Read from the notebook's JSON with :mod:`ast`, so ``--help`` need not import papermill
+    (about a second and a half); papermill reads the same cell the same way when it runs.
+    """
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else str(source)
+        found: dict[str, str] = {}
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        found[target.id] = ast.get_source_segment(text, node.value) or "?"
+        return found
+    return {}
+
+
 def _parameters_help() -> str:
     """The parameters each bundled notebook takes, for --help."""
     try:
-        import papermill
-
         lines = ["parameters of the bundled notebooks (--param NAME=VALUE):"]
         for path in bundled_notebooks():
-            declared = papermill.inspect_notebook(str(path))
-            shown = ", ".join(
-                f"{name}={info.get('default', '?')}" for name, info in declared.items()
-            )
+            declared = notebook_parameters(path)
+            shown = ", ".join(f"{name}={default}" for name, default in declared.items())
             lines.append(textwrap.fill(shown, 86, initial_indent=f"  {path.stem}: ",
                                        subsequent_indent="      "))  # fmt: skip
         return "\n".join(lines) + "\n\n"
@@ -219,9 +270,13 @@ def _report(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``plannr-nb`` command line."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "jupyter_args", None) and args.jupyter_args[:1] == ["--"]:
-        args.jupyter_args = args.jupyter_args[1:]
+    args, unknown = parser.parse_known_args(argv)
+    if args.command != "lab" and unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "lab":
+        # Options plannr-nb does not know are JupyterLab's (--ServerApp.ip=..., --allow-root).
+        extra = [*unknown, *args.jupyter_args]
+        args.jupyter_args = [a for a in extra if a != "--"]
     handler = args.handler
     result: int = handler(args)
     return result

@@ -6,18 +6,27 @@ deterministically by ``scripts/make_demo_data.py``. One of them sits at the UUID
 documentation's example response (``cc137447-...``), with its times and its error. Every
 name, e-mail address and phone number in it is fictitious. Notebooks and the simulated API use
 it when no real account is at hand.
+
+The file is laid out on a fixed calendar ending at :data:`DEMO_SNAPSHOT`, the moment its "API"
+was queried. :func:`load_demo_executions` moves every time by the same amount so that this
+moment is the present: a running execution looks running, a stalled one stalled, whatever
+today's date (the shape, the order and the gaps never change).
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 import orjson
 
 __all__ = [
     "DEMO_BLUEPRINT_UUIDS",
+    "DEMO_SNAPSHOT",
     "DEMO_RUNNING_UUID",
     "DEMO_STORY_UUID",
     "load_demo_executions",
@@ -42,7 +51,17 @@ DEMO_BLUEPRINT_UUIDS: Final[dict[str, str]] = {
     "New enquiry notification": "31035676-b2fb-40a9-936a-775efaa3c107",
 }
 
+#: The moment the demo data was "fetched" (``SNAPSHOT`` in ``scripts/make_demo_data.py``): its
+#: newest event is a few hours before it. Loading moves it to the present.
+DEMO_SNAPSHOT: Final = datetime(2026, 11, 20, 17, 30, tzinfo=UTC)
+
 _RESOURCE: Final = "data/demo_executions.json"
+_LONDON: Final = ZoneInfo("Europe/London")
+_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+# The present the demo is moved to by default: fixed at the first load in a process, so that
+# every load (the demo client's, the notebook's) agrees to the second.
+_default_now: list[datetime] = []
 
 
 @cache
@@ -56,18 +75,56 @@ def _parsed() -> tuple[dict[str, Any], ...]:
     return tuple(data)
 
 
-def _copy(value: Any) -> Any:
-    """Deep-copy JSON data (dicts, lists, scalars): faster than :func:`copy.deepcopy`."""
+def _shift_text(text: str, delta: timedelta) -> str:
+    if _DATETIME.fullmatch(text):
+        moved = datetime.fromisoformat(text) + delta
+        if text.endswith("Z"):
+            return moved.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        # UK offsets, as the API writes them: recomputed, since the clocks may differ then.
+        return moved.astimezone(_LONDON).isoformat()
+    if _DATE.fullmatch(text):
+        return (datetime.fromisoformat(text) + timedelta(days=delta.days)).date().isoformat()
+    return text
+
+
+def _copy(value: Any, delta: timedelta) -> Any:
+    """Deep-copy JSON data, moving every timestamp and date by ``delta``.
+
+    Faster than :func:`copy.deepcopy`; other text (``info`` included) is left as is.
+    """
     if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
+        return {key: _copy(item, delta) for key, item in value.items()}
     if isinstance(value, list):
-        return [_copy(item) for item in value]
+        return [_copy(item, delta) for item in value]
+    if delta and isinstance(value, str):
+        return _shift_text(value, delta)
     return value
 
 
-def load_demo_executions() -> list[dict[str, Any]]:
+def load_demo_executions(*, now: datetime | None = None) -> list[dict[str, Any]]:
     """Return the demo executions, oldest first, as a fresh deep copy the caller may mutate.
 
+    Every time is moved by the same amount, whole seconds, so that :data:`DEMO_SNAPSHOT` falls
+    on ``now``: the newest event is then a few hours old, as it was when the data was made.
     The file is read and parsed on the first call only.
+
+    Parameters
+    ----------
+    now
+        The present to anchor the demo to. By default the clock at the first call in this
+        process (every later call gives the same times). ``now=DEMO_SNAPSHOT`` gives the file's
+        own times. A naive datetime is read as UTC.
+
+    Returns
+    -------
+    list[dict]
+        241 executions in the shape of the API's responses (plus ``blueprint_uuid``).
     """
-    return [_copy(execution) for execution in _parsed()]
+    if now is None:
+        if not _default_now:
+            _default_now.append(datetime.now(UTC).replace(microsecond=0))
+        now = _default_now[0]
+    elif now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    delta = timedelta(seconds=int((now - DEMO_SNAPSHOT).total_seconds()))
+    return [_copy(execution, delta) for execution in _parsed()]

@@ -1,7 +1,10 @@
 """The ``plannr`` altair renderer: charts that stay visible wherever a notebook is shared.
 
-Enable it in a notebook with ``alt.renderers.enable("plannr")`` (registered through the
-``altair.vegalite.v6.renderer`` entry point). Each chart becomes one output bundle with:
+It is registered through the ``altair.vegalite.v6.renderer`` entry point, and enabled by
+:func:`use_plannr_renderer` when plannr-nb's charts module is first imported, if altair's renderer
+is still its ``default`` one (which loads Vega from a CDN: blank offline). A renderer the user
+chose is never replaced; ``alt.renderers.enable("default")`` after the import goes back to
+altair's. Each chart becomes one output bundle with:
 
 * ``application/vnd.vegalite.v5+json``: the spec, ``$schema`` rewritten to Vega-Lite 5, which
   JupyterLab draws interactively (also after the notebook is closed and reopened, since no script
@@ -30,8 +33,10 @@ __all__ = [
     "plannr_renderer",
     "png_bytes",
     "recompress_png",
+    "use_plannr_renderer",
 ]
 
+RENDERER_NAME: Final = "plannr"
 VEGALITE_V5_MIMETYPE: Final = "application/vnd.vegalite.v5+json"
 VEGALITE_V5_SCHEMA: Final = "https://vega.github.io/schema/vega-lite/v5.json"
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
@@ -195,3 +200,23 @@ def plannr_renderer(
         bundle["image/png"] = base64.b64encode(image).decode("ascii")
         meta["image/png"] = {"width": round(width / density), "height": round(height / density)}
     return bundle, meta
+
+
+def use_plannr_renderer() -> bool:
+    """Enable the ``plannr`` renderer if altair's active renderer is still ``default``.
+
+    Called when :mod:`plannr_nb._charts` is first imported, so charts drawn by plannr-nb show in
+    any notebook, offline, with no set-up. Any other active renderer (the user's choice) is left
+    alone.
+
+    Returns
+    -------
+    bool
+        Whether the renderer was switched to ``plannr``.
+    """
+    import altair as alt
+
+    if alt.renderers.active != "default" or RENDERER_NAME not in alt.renderers.names():
+        return False
+    alt.renderers.enable(RENDERER_NAME)
+    return True

@@ -77,6 +77,26 @@ def _kernel_config(folder: Path) -> Any:
     return Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}})
 
 
+def _kernel_manager_class() -> type[Any]:
+    """A kernel manager that shuts the kernel down without interrupting it first.
+
+    jupyter_client's ``shutdown_kernel`` sends SIGINT before the shutdown request; a kernel
+    that gets it between two messages logs "[IPKernelApp] ERROR | KeyboardInterrupt caught in
+    kernel" (about one report in eight, sometimes after the command returned). A report's
+    kernel is idle when it is shut down, so the request alone stops it; a kernel that does not
+    stop in time is still killed. Interrupts at other times (a cell timing out) are unchanged.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietShutdownKernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return QuietShutdownKernelManager
+
+
 def _untyped(module: Any) -> Any:
     """A module whose functions lack annotations, as Any (nbformat, nbconvert)."""
     return module
@@ -358,6 +378,7 @@ def render_report(
                     # Unix sockets in our temp folder: local only, and no ipykernel warning
                     # about unencrypted TCP on every run.
                     config=_kernel_config(work_path),
+                    kernel_manager_class=_kernel_manager_class(),
                 )
             finally:
                 # Also when a cell failed: the report then shows how far it got, and where.

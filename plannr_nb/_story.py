@@ -10,6 +10,7 @@ import polars as pl
 
 from ._config import FAILED_STATUSES, FINISHED_STATUSES
 from ._markup import Markdown, code, join, markdown
+from ._uuids import normalize_uuid
 
 __all__ = ["check_zone", "explain", "human_duration", "next_checks"]
 
@@ -121,7 +122,7 @@ def explain(
     Parameters
     ----------
     execution_uuid:
-        The execution to tell.
+        The execution to tell, in any form :func:`plannr_nb.normalize_uuid` accepts.
     executions, steps:
         Frames from :func:`plannr_nb.executions_frame` and :func:`plannr_nb.steps_frame`.
     tz:
@@ -136,11 +137,14 @@ def explain(
 
     Raises
     ------
+    InvalidUUIDError
+        When ``execution_uuid`` is not an execution UUID.
     KeyError
         When the execution is not in ``executions``.
 
     """
     zone = check_zone(tz)
+    execution_uuid = normalize_uuid(execution_uuid, kind="execution")
     now = now or datetime.now(UTC)
     rows = executions.filter(pl.col("execution_uuid") == execution_uuid)
     if rows.height == 0:

@@ -121,5 +121,8 @@ def table(
         Text under the table.
 
     """
+    if not isinstance(frame, pl.DataFrame):
+        msg = f"table() shows a polars DataFrame, not {type(frame).__name__}: pl.from_pandas(df)"
+        raise TypeError(msg)
     check_zone(tz)  # fail early, with a message that says what a zone name looks like
     return Table(frame, tz=tz, max_rows=max_rows, caption=caption)

@@ -1,4 +1,4 @@
-"""The main job: install (once) and open JupyterLab on the bundled notebooks.
+"""The main job: install the runtime (once; no test tools) and open JupyterLab on the notebooks.
 
     python3 scripts/lab.py [plannr-nb lab options, e.g. --no-browser --port 8890]
 

@@ -16,7 +16,7 @@ from _bootstrap import BIN, ROOT, ensure_venv
 
 def main() -> int:
     """Run every check in order; stop at the first that fails."""
-    python = ensure_venv()
+    python = ensure_venv(("test",))
     checks = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],

@@ -498,3 +498,39 @@ def test_hostile_execution_stays_text_in_notebook_and_explorer(
         assert beacon.requests == []
     finally:
         _safe_screenshot(lambda: screenshot_whole_notebook(page, shot), shot)
+
+
+def test_readme_five_lines_draw_offline_in_a_new_notebook(
+    lab: Lab, page: Page, artifacts: Path
+) -> None:
+    """The README's Five lines in a new notebook (no renderer set up) draw a chart offline."""
+    import nbformat
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", readme, re.S | re.M)
+    five = next(block for block in blocks if "pnb.gantt(" in block)
+    assert "renderers" not in five  # the point: the user does nothing about renderers
+    name = "five_lines.ipynb"
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(five)])
+    book.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(book, lab.root / name)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    shot = artifacts / "five_lines.png"
+    try:
+        open_notebook(page, lab, name)
+        run_all(page)
+        wait_all_ran(page)
+        assert_no_error_output(page)
+        charts = chart_outputs(page)
+        assert charts.count() == 1, "the Five lines drew no Vega-Lite chart"
+        assert_drawn(charts.first, "the Five lines' Gantt")
+        body = page.locator(".jp-Notebook").first.text_content() or ""
+        assert "Error loading script" not in body
+        assert not [m for m in console if "customFormatTypes" in m], console
+    finally:
+        _safe_screenshot(lambda: screenshot_whole_notebook(page, shot), shot)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -197,7 +198,7 @@ def test_gantt_encodes_executed_at_and_gap_bars(one: pl.DataFrame) -> None:
     assert rows[2]["gap"] == "3 h"
     marks = {layer["mark"]["type"] for layer in spec["layer"]}
     assert {"bar", "point", "text"} <= marks
-    y_sorts = [d.get("sort") for ch, d in encodings(spec) if ch == "y"]
+    y_sorts = [d.get("sort") for ch, d in encodings(spec) if ch == "y" and "field" in d]
     assert all(s == {"field": "position", "op": "min", "order": "ascending"} for s in y_sorts)
 
 
@@ -265,25 +266,116 @@ def test_status_colours_known_unknown_and_errored(one: pl.DataFrame) -> None:
         assert mapping["mystery_state"] == UNKNOWN_STATUS_COLOR
 
 
-def test_pending_steps_are_open_ended(one: pl.DataFrame) -> None:
-    """Steps not executed yet run from the last known instant to the execution's updated_at."""
-    spec = gantt(one).to_dict()
+def test_the_ongoing_wait_runs_to_now(one: pl.DataFrame) -> None:
+    """An unfinished run: its next step waits from the last executed step to `now`, in words."""
+    now = T0 + dt.timedelta(days=2, hours=7)
+    spec = gantt(one, now=now).to_dict()
     pending = [r for r in values(spec) if not r["executed"]]
     assert len(pending) == 2
     last_executed = (T0 + dt.timedelta(seconds=3 * 3600 + 65)).timestamp() * 1000
-    updated = (T0 + dt.timedelta(hours=5)).timestamp() * 1000
-    for row in pending:
-        assert row["x_start"] == last_executed
-        assert row["x_end"] == updated
-        assert row["label"] == "not executed yet"
-        assert row["executed_local"] == "not executed yet"
+    waiting, later = pending
+    assert waiting["waiting"] is True
+    assert later["waiting"] is False
+    assert waiting["x_start"] == last_executed
+    assert waiting["x_end"] == now.timestamp() * 1000
+    assert waiting["x_now"] == now.timestamp() * 1000
+    # 2 d 7 h minus 3 h 1 min 5 s, in the one duration wording of plannr_nb.human_duration
+    assert waiting["label"] == "waiting 2 d 3 h so far"
+    assert later["x_start"] == later["x_end"] == last_executed  # no bar: it has not started
+    assert later["label"] == "not executed yet"
+    assert later["executed_local"] == "not executed yet"
     dashed = [
         layer
         for layer in spec["layer"]
         if layer["mark"].get("strokeDash") and layer["mark"].get("filled") is False
     ]
-    assert dashed
-    assert dashed[0]["transform"] == [{"filter": "(!datum.executed)"}]
+    assert len(dashed) == 1
+    assert dashed[0]["transform"] == [{"filter": "datum.waiting"}]
+    rules = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+    assert rules
+    assert rules[0]["encoding"]["x"]["field"] == "x_now"
+    assert "y" not in rules[0]["encoding"]  # the line crosses every row
+    subtitle = " ".join(spec["title"]["subtitle"])
+    assert "the wait still going on, from the last executed step to now" in subtitle
+    assert "last update" not in subtitle
+    # The domain reaches now, so the ongoing wait is not cut off.
+    domain = next(
+        d["scale"]["domain"]
+        for ch, d in encodings(spec)
+        if ch == "x" and "domain" in d.get("scale", {})
+    )
+    assert domain[1] > now.timestamp() * 1000
+    compile_v5(spec)
+
+
+def test_steps_of_a_failed_run_are_not_run_not_pending() -> None:
+    """Steps after a failure never ran: labelled so, with no wait and no now line."""
+    failed = {**EXEC_A, "status": "failed"}
+    cancelled = {**EXEC_A, "status": "cancelled", "uuid": "cccccccc-a749-4b21-88a5-b27ef8b16878"}
+    for execution, words in ((failed, "failed"), (cancelled, "was cancelled")):
+        spec = gantt(make_steps([execution]), now=T0 + dt.timedelta(days=9)).to_dict()
+        pending = [r for r in values(spec) if not r["executed"]]
+        assert [r["label"] for r in pending] == [f"not run: the execution {words}"] * 2
+        assert [r["gap"] for r in pending] == [f"not run: the execution {words}"] * 2
+        assert not any(r["waiting"] for r in pending)
+        assert not [layer for layer in spec["layer"] if layer["mark"]["type"] == "rule"]
+        assert "not executed yet" not in json.dumps(spec)
+
+
+def test_legend_shows_pending_with_the_shape_of_its_mark(one: pl.DataFrame) -> None:
+    """The legend's pending symbol is the hollow triangle's shape, the others diamonds."""
+    spec = gantt(one, now=T0 + dt.timedelta(days=1)).to_dict()
+    shapes = [d for ch, d in encodings(spec) if ch == "shape"]
+    assert shapes
+    for shape in shapes:
+        mapping = dict(zip(shape["scale"]["domain"], shape["scale"]["range"], strict=True))
+        assert mapping["pending"] == "triangle-right"
+        assert mapping["completed"] == mapping["failed"] == "diamond"
+    vega = json.loads(compile_v5(spec))
+    assert len(vega["legends"]) == 1  # colour and shape merged into one Status legend
+
+
+def test_failure_ring_at_the_start_is_not_clipped() -> None:
+    """A failed first step sits far enough from the axis for its whole ring to show."""
+    first_fails = {
+        **EXEC_B,
+        "steps": [("Send SMS", "failed", 0, ["SMTP 550"]), ("Next", "completed", 600, [])],
+    }
+    spec = gantt(make_steps([first_fails])).to_dict()
+    domain = next(
+        d["scale"]["domain"]
+        for ch, d in encodings(spec)
+        if ch == "x" and "domain" in d.get("scale", {})
+    )
+    first = EXEC_B["created"].timestamp() * 1000  # type: ignore[attr-defined]
+    width = spec["width"]
+    px_per_ms = width / (domain[1] - domain[0])
+    ring_radius = (260 / 3.14159) ** 0.5 + 1.5
+    assert (first - domain[0]) * px_per_ms >= ring_radius
+
+
+def test_time_axis_is_24_hour_in_spec_and_svg(one: pl.DataFrame) -> None:
+    """The axis reads 18:00, never 06 PM, in the spec and in an SVG drawn by Vega."""
+    import re
+
+    spec = gantt(one, tz="Europe/London", now=T0 + dt.timedelta(hours=20)).to_dict()
+    axes = [d["axis"] for ch, d in encodings(spec) if ch == "x" and d.get("type") == "temporal"]
+    assert axes
+    for axis in axes:
+        # Lab's Vega-Lite 5 drops formatType "utc" or a format object (customFormatTypes)
+        assert "formatType" not in axis
+        assert "format" not in axis
+        assert "utcFormat(" in axis["labelExpr"]
+        assert "%H:%M" in axis["labelExpr"]
+        assert "%I" not in json.dumps(axis)
+        assert "%p" not in json.dumps(axis)
+    assert "customFormatTypes" not in json.dumps(spec)
+    svg = vl_convert.vegalite_to_svg(spec)
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    times = [t for t in labels if re.fullmatch(r"\d\d:\d\d", t)]
+    assert times, labels
+    assert "18:00" in times or "12:00" in times
+    assert not [t for t in labels if re.search(r"\b[AP]M\b", t)]
 
 
 def test_lanes_for_several_executions(two: pl.DataFrame) -> None:
@@ -299,10 +391,10 @@ def test_lanes_for_several_executions(two: pl.DataFrame) -> None:
 
 def test_relative_mode_offsets(two: pl.DataFrame) -> None:
     """relative=True puts every execution on the time since it was created."""
-    spec = gantt(two, relative=True).to_dict()
+    spec = gantt(two, relative=True, now=T0 + dt.timedelta(hours=5)).to_dict()
     rows = values(spec)
     by_step = {(r["lane"].split(" · ")[1], r["row"]): r for r in rows}
-    # Longest offset is 5 h (execution A's updated_at): unit hours.
+    # Longest offset is 5 h (execution A's wait, up to now): unit hours.
     assert by_step[("aaaaaaaa", "1. Send welcome email")]["x_end"] == pytest.approx(2 / 3600)
     assert by_step[("bbbbbbbb", "1. Send welcome email")]["x_end"] == pytest.approx(60 / 3600)
     assert by_step[("bbbbbbbb", "1. Send welcome email")]["x_start"] == 0
@@ -537,7 +629,7 @@ def test_step_stats_per_name_or_per_step() -> None:
     stats = step_stats(steps, per="step")
     reminders = stats.filter(pl.col("name") == "Send reminder email")
     assert reminders["occurrence"].to_list() == [1, 2]
-    assert reminders["position"].to_list() == [0, 2]
+    assert reminders["position"].to_list() == [1, 3]  # 1-based, as every step is shown
     assert reminders["count"].to_list() == [3, 3]
     assert reminders["gap_median"].to_list() == [dt.timedelta(seconds=5), dt.timedelta(minutes=1)]
 
@@ -576,3 +668,43 @@ def test_far_apart_runs_suggest_relative_mode() -> None:
     subtitle = json.dumps(gantt(steps_frame(far)).to_dict()["title"])
     assert "relative=True" in subtitle
     assert "relative=True" not in json.dumps(gantt(steps_frame(far), relative=True).to_dict())
+
+
+def test_step_stats_counts_distinct_executions_and_shows_positions_from_1() -> None:
+    """A name twice in a run: two step rows, one execution; positions count from 1."""
+    run = {
+        **EXEC_B,
+        "status": "completed",
+        "steps": [("Remind", "completed", 5, []), ("Remind", "completed", 60, [])],
+    }
+    other = {**run, "uuid": "dddddddd-a749-4b21-88a5-b27ef8b16878"}
+    stats = step_stats(make_steps([run, other]))
+    assert stats.row(0, named=True)["count"] == 4
+    assert stats.row(0, named=True)["executions"] == 2
+    assert stats.row(0, named=True)["position"] == 1
+
+
+def test_step_stats_labels_keep_the_step_and_shorten_the_blueprint() -> None:
+    """per="step" over several blueprints: the step name is whole, the blueprint cut with …."""
+    long_name = "Send client welcome pack to newly created client"
+    a = {**EXEC_B, "name": long_name, "status": "completed"}
+    b = {**EXEC_A, "name": "Chase", "status": "completed"}
+    spec = step_stats_chart(make_steps([a, b]), per="step").to_dict()
+    rows = [r["row"] for r in values(spec)]
+    assert "Send client welcome p… / 2. Send SMS" in rows
+    assert "Chase / 1. Send welcome email" in rows
+
+
+def test_step_stats_ticks_never_collide() -> None:
+    """On an axis of days, "0 s" and "1 s" are not both drawn on top of each other."""
+    import math
+
+    from plannr_nb._charts import _TICK_SPACING_PX, _spaced_ticks
+
+    for upper, width in ((30 * 86400, 560), (20, 560), (365 * 86400, 300)):
+        ticks = _spaced_ticks(upper, width)
+        xs = [math.log1p(t) / math.log1p(upper) * width for t in ticks]
+        assert ticks[0] == 0
+        assert all(b - a >= _TICK_SPACING_PX for a, b in itertools.pairwise(xs))
+    assert 1 not in _spaced_ticks(30 * 86400, 560)
+    assert 1 in _spaced_ticks(20, 560)

@@ -168,6 +168,9 @@ ACCEPTED = [
     f" {{urn:uuid:{CANONICAL}}} ",
     f'"{{{CANONICAL.upper()}}}"',
     uuid_module.UUID(CANONICAL),
+    CANONICAL.replace("-", ""),  # 32 digits: users paste those, and they are unambiguous
+    CANONICAL.replace("-", "").upper(),
+    f"https://app.plannrcrm.com/automations/executions/{CANONICAL.upper()}",
 ]
 REJECTED: list[object] = [
     "",
@@ -189,7 +192,8 @@ REJECTED: list[object] = [
     None,
     123,
     b"cc137447a7494b2188a5b27ef8b16878",
-    CANONICAL.replace("-", ""),  # 32 digits: not one of the accepted forms
+    CANONICAL.replace("-", "")[:-1],  # 31 digits
+    "https://app.plannrcrm.com/automations/executions/",  # a link naming no UUID
     f"{{{CANONICAL}",  # unbalanced brace
     f"({CANONICAL})",
 ]

@@ -20,6 +20,7 @@ import pytest
 from plannr_nb._demo import (
     DEMO_BLUEPRINT_UUIDS,
     DEMO_RUNNING_UUID,
+    DEMO_SNAPSHOT,
     DEMO_STORY_UUID,
     load_demo_executions,
 )
@@ -59,7 +60,8 @@ def raw() -> bytes:
 
 @pytest.fixture(scope="module")
 def executions() -> list[dict[str, Any]]:
-    return load_demo_executions()
+    """The file's own times (the contract below is about the file as generated)."""
+    return load_demo_executions(now=DEMO_SNAPSHOT)
 
 
 def steps_of(executions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -421,7 +423,11 @@ def test_the_documented_example_uuid_works_on_the_demo() -> None:
         execution = client.get_execution(
             "CC137447-A749-4B21-88A5-B27EF8B16878", include_account=True
         )
-    assert execution["created_at"] == "2026-06-08T16:08:03+01:00"
+    created = datetime.fromisoformat(execution["created_at"])
+    moved = datetime.fromisoformat(
+        load_demo_executions()[0]["created_at"]
+    ) - datetime.fromisoformat(load_demo_executions(now=DEMO_SNAPSHOT)[0]["created_at"])
+    assert created == datetime.fromisoformat("2026-06-08T16:08:03+01:00") + moved
     steps = pnb.steps_frame(execution)
     sms = steps.row(1, named=True)
     assert sms["name"] == "Send SMS"
@@ -429,3 +435,49 @@ def test_the_documented_example_uuid_works_on_the_demo() -> None:
     assert sms["failed"]
     assert sms["errors"] == ["the account_uuid field is required"]
     assert "@example." in execution["account"]["email"]
+
+
+def test_the_generator_and_the_loader_share_the_snapshot() -> None:
+    """The moment the loader moves to the present is the one the generator laid data out to."""
+    text = SCRIPT.read_text(encoding="utf-8")
+    match = re.search(
+        r"^SNAPSHOT = datetime\((\d+), (\d+), (\d+), (\d+), (\d+), tzinfo=UTC\)", text, re.M
+    )
+    assert match
+    assert datetime(*map(int, match.groups()), tzinfo=DEMO_SNAPSHOT.tzinfo) == DEMO_SNAPSHOT
+
+
+@pytest.mark.parametrize("now", [datetime(2031, 3, 30, 0, 30), datetime(2024, 10, 27, 1, 30)])
+def test_demo_is_anchored_to_now(now: datetime) -> None:
+    """Loaded for any present, the newest event is a few hours old and the shape is kept."""
+    from datetime import UTC
+
+    anchored = load_demo_executions(now=now)
+    original = load_demo_executions(now=DEMO_SNAPSHOT)
+    newest = max(when(e["updated_at"]) for e in anchored)
+    assert timedelta(0) < now.replace(tzinfo=UTC) - newest < timedelta(hours=6)
+    delta = now.replace(tzinfo=UTC) - DEMO_SNAPSHOT
+    for a, b in zip(anchored, original, strict=True):
+        assert a["uuid"] == b["uuid"]
+        assert a["status"] == b["status"]
+        assert when(a["created_at"]) - when(b["created_at"]) == delta
+        for sa, sb in zip(a["steps"], b["steps"], strict=True):
+            assert sa["info"] == sb["info"]
+            if sb["executed_at"] is None:
+                assert sa["executed_at"] is None
+            else:
+                assert when(sa["executed_at"]) - when(sb["executed_at"]) == delta
+                # the UK offset of the new moment, as the API would write it
+                moment = when(sa["executed_at"]).astimezone(LONDON)
+                assert sa["executed_at"].endswith(moment.strftime("%z")[:3] + ":00")
+
+
+def test_running_demo_runs_look_running_today() -> None:
+    """With the default anchor the running demo run waits days, as designed, not 400 d."""
+    import plannr_nb as pnb
+
+    executions, steps, _ = pnb.build_frames(pnb.load_demo_executions())
+    story = pnb.explain(DEMO_RUNNING_UUID, executions, steps)
+    days = re.search(r"No activity for (\d+) d", story)
+    assert days, story
+    assert 2 <= int(days.group(1)) < 10
