@@ -14,7 +14,9 @@ Every request:
   errors and timeouts (``Retry-After`` honoured up to ``MAX_RETRY_AFTER``; a longer one fails at
   once), at most ``max_retries`` times; never on 400/401/403/404/422;
 * is bounded: ``timeout`` seconds per attempt from the first byte sent to the last byte read,
-  and ``max_response_bytes`` on the wire and once decoded (the body is read as a stream and
+  headers included (async: one ``asyncio.timeout``; sync: every socket read and write of an
+  ``httpx.HTTPTransport`` waits only for what is left, see :class:`_DeadlineBackend`), and
+  ``max_response_bytes`` on the wire and once decoded (the body is read as a stream and
   inflated by bounded steps, so a gzip bomb never fills the memory);
 * never follows a redirect (a 3xx is an :class:`~plannr_nb.ApiError` naming its ``Location``).
 
@@ -1403,7 +1405,9 @@ class PlannrClient(_ClientBase):
     :class:`~plannr_nb._ratelimit.RateLimiter`, or None for no client-side limit;
     ``concurrency`` requests at once in batch fetches; ``retry_wait`` = (first, largest) backoff
     in seconds; ``cache``: a directory for snapshots of fetched executions (see
-    :mod:`plannr_nb._cache`). ``transport`` goes to httpx.
+    :mod:`plannr_nb._cache`). ``transport`` goes to httpx (the whole-attempt deadline covers
+    the headers too with ``httpx.HTTPTransport``; with other transports, the body). Options
+    the client refuses raise :class:`~plannr_nb.ConfigurationError`, before anything is sent.
     """
 
     def __init__(

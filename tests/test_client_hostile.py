@@ -68,7 +68,13 @@ MiB = 1024 * 1024
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_ACCOUNT_UUID"):
+    for name in (
+        "PLANNR_ACCESS_TOKEN",
+        "ACCESS_TOKEN",
+        "PLANNR_ACCOUNT_UUID",
+        "PLANNR_BASE_URL",
+        "PLANNR_NB_DEMO",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
