@@ -533,7 +533,7 @@ def _bound_by_deadline(client: httpx.Client) -> int:
     for transport in (getattr(client, "_transport", None), *mounts.values()):
         if not isinstance(transport, httpx.HTTPTransport):
             continue
-        pool = getattr(transport, "_pool", None)
+        pool: Any = getattr(transport, "_pool", None)
         backend = getattr(pool, "_network_backend", None)
         if isinstance(backend, _DeadlineBackend):
             bounded += 1
