@@ -21,6 +21,7 @@ if _typing.TYPE_CHECKING:
     from ._errors import (
         ApiError,
         AuthenticationError,
+        ConfigurationError,
         InvalidUUIDError,
         NotFoundError,
         PermissionDeniedError,
@@ -47,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "ApiError": "_errors",
     "AsyncPlannrClient": "_client",
     "AuthenticationError": "_errors",
+    "ConfigurationError": "_errors",
     "DEMO_BLUEPRINT_UUIDS": "_demo",
     "DEMO_RUNNING_UUID": "_demo",
     "DEMO_SNAPSHOT": "_demo",
@@ -94,6 +96,7 @@ __all__ = [
     "ApiError",
     "AsyncPlannrClient",
     "AuthenticationError",
+    "ConfigurationError",
     "DEMO_BLUEPRINT_UUIDS",
     "DEMO_RUNNING_UUID",
     "DEMO_SNAPSHOT",

@@ -14,7 +14,9 @@ Every request:
   errors and timeouts (``Retry-After`` honoured up to ``MAX_RETRY_AFTER``; a longer one fails at
   once), at most ``max_retries`` times; never on 400/401/403/404/422;
 * is bounded: ``timeout`` seconds per attempt from the first byte sent to the last byte read,
-  and ``max_response_bytes`` on the wire and once decoded (the body is read as a stream and
+  headers included (async: one ``asyncio.timeout``; sync: every socket read and write of an
+  ``httpx.HTTPTransport`` waits only for what is left, see :class:`_DeadlineBackend`), and
+  ``max_response_bytes`` on the wire and once decoded (the body is read as a stream and
   inflated by bounded steps, so a gzip bomb never fills the memory);
 * never follows a redirect (a 3xx is an :class:`~plannr_nb.ApiError` naming its ``Location``).
 
@@ -35,6 +37,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import ssl
 import time
 import uuid as uuid_module
 import zlib
@@ -48,12 +51,14 @@ from collections.abc import (
     Sequence,
 )
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Self, overload
 from urllib.parse import urlencode
 
+import httpcore
 import httpx
 import orjson
 import tenacity
@@ -79,6 +84,7 @@ from ._config import (
 from ._errors import (
     ApiError,
     AuthenticationError,
+    ConfigurationError,
     InvalidUUIDError,
     PlannrError,
     RateLimitError,
@@ -321,8 +327,11 @@ def _checked_base_url(base_url: object, allow_insecure_http: bool) -> str:
         url = httpx.URL(text)
     if url is None or url.scheme not in ("http", "https") or not url.host:
         shown = text if "@" not in text else "(a URL with credentials)"
-        msg = f"base_url {shown[:200]!r} is not an http(s) URL such as {DEFAULT_BASE_URL!r}."
-        raise ValueError(msg)
+        msg = (
+            f"base_url {shown[:200]!r} is not an http(s) URL: pass one such as "
+            f"{DEFAULT_BASE_URL!r}."
+        )
+        raise ConfigurationError(msg, option="base_url")
     if url.userinfo:
         shown = str(url.copy_with(username=None, password=None))
         msg = (
@@ -330,7 +339,7 @@ def _checked_base_url(base_url: object, allow_insecure_http: bool) -> str:
             "be sent with every request and replace the access token. Remove 'user:password@' "
             "and pass the token with token=... (or PLANNR_ACCESS_TOKEN)."
         )
-        raise ValueError(msg)
+        raise ConfigurationError(msg, option="base_url")
     if url.scheme == "http" and not _is_loopback(url.host) and not allow_insecure_http:
         msg = (
             f"base_url {text!r} is plain http:// to {url.host}: the access token would cross "
@@ -338,17 +347,57 @@ def _checked_base_url(base_url: object, allow_insecure_http: bool) -> str:
             "allow_insecure_http=True if you really mean it (plain http to loopback, "
             "127.0.0.1, ::1 or localhost, is always allowed)."
         )
-        raise ValueError(msg)
+        raise ConfigurationError(msg, option="base_url")
     return text
 
 
-def _attempt_seconds(timeout: float | httpx.Timeout | None) -> float | None:
+def _count(name: str, value: object, minimum: int, unit: str) -> int:
+    """``value`` if it is a whole number of at least ``minimum``; a ConfigurationError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        msg = (
+            f"{name} must be a whole number of {unit}, {minimum} or more; got {value!r:.40}. "
+            f"Pass PlannrClient({name}=...) with such a number, or leave it out for the default."
+        )
+        raise ConfigurationError(msg, option=name)
+    return value
+
+
+def _seconds(name: str, value: object, *, zero: bool = False) -> float:
+    """``value`` as seconds if it is a finite number above 0 (or at 0, with ``zero``)."""
+    number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else -1
+    if not (number >= 0 if zero else number > 0) or number == float("inf"):
+        least = "0 or more" if zero else "more than 0"
+        msg = (
+            f"{name} must be a number of seconds, {least}; got {value!r:.40}. Pass such a "
+            f"number to PlannrClient, or leave it out for the default."
+        )
+        raise ConfigurationError(msg, option=name.split("[")[0])
+    return number
+
+
+def _attempt_seconds(timeout: object) -> float | None:
     """The whole-attempt deadline implied by ``timeout`` (None: no deadline)."""
+    if timeout is None:
+        return None
     if isinstance(timeout, httpx.Timeout):
         parts = [timeout.connect, timeout.read, timeout.write, timeout.pool]
-        values = [float(part) for part in parts if part is not None]
+        values = [_seconds("timeout", part) for part in parts if part is not None]
         return max(values) if values else None
-    return None if timeout is None else float(timeout)
+    return _seconds("timeout", timeout)
+
+
+def _retry_wait(value: object) -> tuple[float, float]:
+    """(first, largest) backoff in seconds, checked."""
+    if isinstance(value, tuple | list) and len(value) == 2:
+        first = _seconds("retry_wait[0]", value[0], zero=True)
+        largest = _seconds("retry_wait[1]", value[1], zero=True)
+        if first <= largest:
+            return first, largest
+    msg = (
+        f"retry_wait must be (first, largest) backoff in seconds with first <= largest; got "
+        f"{value!r:.60}. Pass e.g. PlannrClient(retry_wait=(0.5, 30))."
+    )
+    raise ConfigurationError(msg, option="retry_wait")
 
 
 def _resolve_account(account_uuid: str | None) -> str | None:
@@ -386,6 +435,112 @@ def _sort_key(execution: Execution) -> tuple[int, float]:
             moment = moment.replace(tzinfo=UTC)
         return (0, moment.timestamp())
     return (1, 0.0)
+
+
+# -- the whole-attempt deadline of the blocking client ------------------------------------------
+
+#: When the blocking attempt running in this thread (or task) must be over, if ever.
+_ATTEMPT_DEADLINE: ContextVar[float | None] = ContextVar("plannr_nb_deadline", default=None)
+
+
+def _left(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
+    """``timeout`` cut to what is left of the attempt's deadline; ``expired`` when nothing is."""
+    deadline = _ATTEMPT_DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        msg = "the attempt's deadline (timeout) passed"
+        raise expired(msg)
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read and write ends by the attempt's deadline.
+
+    httpx's sync read timeout applies to each socket read, so a server dripping a byte at a
+    time (into the headers, or the body) could hold a call for ever; here each read may wait
+    only for what is left of the attempt.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, its streams bounded by the attempt's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.connect_tcp(host, port, left, local_address, socket_options)
+        )
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _bound_by_deadline(client: httpx.Client) -> int:
+    """Put :class:`_DeadlineBackend` under every ``httpx.HTTPTransport`` of ``client``.
+
+    httpx offers no way to choose httpcore's network backend, so it is set on each connection
+    pool (the default transport, one given with ``transport=``, those of ``HTTPS_PROXY``)
+    before its first connection. Other transports (a mock, the simulator) are left as they are:
+    their bodies are still bounded by :class:`_BodyReader`. Returns the pools bounded.
+    """
+    mounts: dict[Any, Any] = getattr(client, "_mounts", {})
+    bounded = 0
+    for transport in (getattr(client, "_transport", None), *mounts.values()):
+        if not isinstance(transport, httpx.HTTPTransport):
+            continue
+        pool: Any = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, _DeadlineBackend):
+            bounded += 1
+        elif isinstance(backend, httpcore.NetworkBackend):
+            pool._network_backend = _DeadlineBackend(backend)
+            bounded += 1
+    return bounded
 
 
 # -- reading a body, bounded -------------------------------------------------------------------
@@ -575,19 +730,6 @@ class _Core:
         max_response_bytes: int,
         allow_insecure_http: bool,
     ) -> None:
-        if max_retries < 0:
-            msg = f"max_retries must be 0 or more, got {max_retries}"
-            raise ValueError(msg)
-        if concurrency < 1:
-            msg = f"concurrency must be 1 or more, got {concurrency}"
-            raise ValueError(msg)
-        if isinstance(max_response_bytes, bool) or not (
-            isinstance(max_response_bytes, int) and max_response_bytes > 0
-        ):
-            msg = (
-                f"max_response_bytes must be a positive number of bytes, got {max_response_bytes!r}"
-            )
-            raise ValueError(msg)
         if token is not None and not token.sendable:
             msg = (
                 "The Plannr access token contains spaces, line breaks or non-ASCII characters and "
@@ -601,9 +743,10 @@ class _Core:
         )
         self.timeout = timeout
         self.attempt_seconds = _attempt_seconds(timeout)
-        self.max_response_bytes = max_response_bytes
-        self.max_retries = max_retries
-        self.backoff = tenacity.wait_random_exponential(multiplier=retry_wait[0], max=retry_wait[1])
+        self.max_response_bytes = _count("max_response_bytes", max_response_bytes, 1, "bytes")
+        self.max_retries = _count("max_retries", max_retries, 0, "retries")
+        first, largest = _retry_wait(retry_wait)
+        self.backoff = tenacity.wait_random_exponential(multiplier=first, max=largest)
         self.limiter: RateLimiter | None
         if isinstance(rate_limit, RateLimiter) or rate_limit is None:
             self.limiter = rate_limit
@@ -611,12 +754,13 @@ class _Core:
             msg = f"rate_limit must be requests a minute, a RateLimiter or None, not {rate_limit!r}"
             raise TypeError(msg)
         else:
+            _count("rate_limit", rate_limit, 0, "requests a minute (0 or None: no limit)")
             self.limiter = (
                 RateLimiter(rate_limit, RATE_LIMIT_PERIOD, margin=RATE_LIMIT_MARGIN)
                 if rate_limit
                 else None
             )
-        self.concurrency = concurrency
+        self.concurrency = _count("concurrency", concurrency, 1, "requests at once")
         if cache is None or isinstance(cache, ExecutionCache):
             self.cache = cache
         else:
@@ -808,7 +952,7 @@ class _Core:
         where = f"{method} {_short_url(url)}"
         tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
         request = getattr(exc, "_request", None)
-        kind = type(exc).__name__
+        kind = type(exc).__name__.lstrip("_")
         detail = self.scrub(str(exc))[:200]
         if isinstance(exc, httpx.TimeoutException | _DeadlineExceeded | TimeoutError):
             limit = f"the {self.attempt_seconds:g} s timeout" if self.attempt_seconds else "time"
@@ -1261,7 +1405,9 @@ class PlannrClient(_ClientBase):
     :class:`~plannr_nb._ratelimit.RateLimiter`, or None for no client-side limit;
     ``concurrency`` requests at once in batch fetches; ``retry_wait`` = (first, largest) backoff
     in seconds; ``cache``: a directory for snapshots of fetched executions (see
-    :mod:`plannr_nb._cache`). ``transport`` goes to httpx.
+    :mod:`plannr_nb._cache`). ``transport`` goes to httpx (the whole-attempt deadline covers
+    the headers too with ``httpx.HTTPTransport``; with other transports, the body). Options
+    the client refuses raise :class:`~plannr_nb.ConfigurationError`, before anything is sent.
     """
 
     def __init__(
@@ -1296,6 +1442,7 @@ class PlannrClient(_ClientBase):
             allow_insecure_http=allow_insecure_http,
         )
         self._http = httpx.Client(transport=transport, **self._core.http_options())
+        _bound_by_deadline(self._http)
         self._sleep: Callable[[float], None] = time.sleep
 
     @classmethod
@@ -1360,8 +1507,10 @@ class PlannrClient(_ClientBase):
         core = self._core
         while (pause := core.limiter_wait()) > 0:
             self._sleep(pause)
+        deadline = core.deadline()
+        # Every socket read of this attempt, headers included, waits only for what is left.
+        mark = _ATTEMPT_DEADLINE.set(deadline)
         try:
-            deadline = core.deadline()
             request = self._http.build_request("GET", url, params=params)
             response = self._http.send(request, stream=True)
             try:
@@ -1373,6 +1522,7 @@ class PlannrClient(_ClientBase):
             finally:
                 response.close()
         finally:
+            _ATTEMPT_DEADLINE.reset(mark)
             core.limiter_release()
 
     def _pages(self, path: str, params: dict[str, str]) -> Iterator[list[Execution]]:

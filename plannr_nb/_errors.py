@@ -3,6 +3,7 @@
 Everything a user can cause or meet raises a subclass of :class:`PlannrError`::
 
     PlannrError
+    ├── ConfigurationError      (also ValueError)  an option the client refuses; nothing was sent
     ├── InvalidUUIDError        (also ValueError)  not a UUID; nothing was sent
     ├── ResponseFormatError     (also ValueError)  a body or payload that is not the JSON we expect
     ├── TransportError                             the network failed, after retries
@@ -34,6 +35,7 @@ import httpx
 __all__ = [
     "ApiError",
     "AuthenticationError",
+    "ConfigurationError",
     "InvalidUUIDError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -87,6 +89,20 @@ class PlannrError(Exception):
 
     request: httpx.Request | None = None
     response: httpx.Response | None = None
+
+
+class ConfigurationError(PlannrError, ValueError):
+    """An option the client refuses (an unsafe ``base_url``, a negative ``max_retries``...).
+
+    Raised when the client is built, before anything is sent; the message names the option and
+    says what to pass instead. A flag given something other than True or False is a
+    :class:`TypeError` instead (the string ``"false"`` is not a no). ``.option`` names the
+    option refused (``"base_url"``, ``"max_retries"``...).
+    """
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class InvalidUUIDError(PlannrError, ValueError):

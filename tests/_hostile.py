@@ -1,11 +1,11 @@
 """A hostile HTTP server on loopback: plays the Plannr API, then misbehaves on cue.
 
 Raw sockets (``socketserver``), so it can send what no well-behaved server library would:
-corrupt gzip, gzip bombs, bodies dripped a byte at a time, endless bodies, broken status lines,
-resets, redirects, echoes of the Authorization header. Each request is answered by the first
-queued :class:`Misbehaviour` whose ``match`` is in the request's path (used ``times`` times),
-otherwise by the API: ``GET /api/v1/automation-executions/{uuid}`` and the list endpoint with
-``filter[uuid]``, ``per_page`` and ``page``.
+corrupt gzip, gzip bombs, heads and bodies dripped a byte at a time, endless bodies, broken
+status lines, resets, redirects, echoes of the Authorization header. Each request is answered
+by the first queued :class:`Misbehaviour` whose ``match`` is in the request's path (used
+``times`` times), otherwise by the API: ``GET /api/v1/automation-executions/{uuid}`` and the
+list endpoint with ``filter[uuid]``, ``per_page`` and ``page``.
 """
 
 from __future__ import annotations
@@ -114,6 +114,26 @@ def drip(body: bytes, every: float) -> Behaviour:
         for byte in body:
             time.sleep(every)
             exchange.send(bytes([byte]))
+
+    return act
+
+
+def drip_head(every: float, seconds: float) -> Behaviour:
+    """Send the status line and headers one byte every ``every`` seconds, for ``seconds`` or more.
+
+    The head is padded (an ``X-Padding`` header) to last that long, then a valid body follows:
+    only a client that bounds the whole attempt gives up before the head is complete.
+    """
+
+    def act(exchange: Exchange) -> None:
+        body = orjson.dumps({"data": []})
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        short = len(head(200, [*headers, ("X-Padding", "")]))
+        padding = "x" * max(0, round(seconds / every) - short)
+        for byte in head(200, [*headers, ("X-Padding", padding)]):
+            time.sleep(every)
+            exchange.send(bytes([byte]))
+        exchange.send(body)
 
     return act
 

@@ -28,6 +28,7 @@ from _hostile import (
     broken_status_line,
     corrupt_gzip,
     drip,
+    drip_head,
     echo_token,
     endless,
     gzip_body,
@@ -43,9 +44,11 @@ from _hostile import (
     respond,
 )
 
+import plannr_nb as pnb
 from plannr_nb import (
     ApiError,
     AsyncPlannrClient,
+    ConfigurationError,
     PlannrClient,
     PlannrError,
     RateLimitError,
@@ -65,7 +68,13 @@ MiB = 1024 * 1024
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_ACCOUNT_UUID"):
+    for name in (
+        "PLANNR_ACCESS_TOKEN",
+        "ACCESS_TOKEN",
+        "PLANNR_ACCOUNT_UUID",
+        "PLANNR_BASE_URL",
+        "PLANNR_NB_DEMO",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -236,6 +245,31 @@ def test_a_dripping_server_cannot_hold_a_call(make: Maker, hostile: HostileServe
     assert time.monotonic() - start < 2.5
 
 
+def test_a_server_dripping_its_headers_cannot_hold_a_call(
+    make: Maker, hostile: HostileServer
+) -> None:
+    """Status line and headers a byte every 100 ms (5 s and more): timeout=1 ends it anyway."""
+    hostile.misbehave(drip_head(every=0.1, seconds=5))
+    client = make(timeout=1, max_retries=0)
+    start = time.monotonic()
+    with pytest.raises(RequestTimeoutError, match=r"1 s timeout"):
+        one(client)
+    assert time.monotonic() - start < 4  # the head alone takes 5 s and more to arrive
+
+
+def test_the_deadline_also_bounds_an_injected_http_transport(hostile: HostileServer) -> None:
+    """transport=httpx.HTTPTransport(...) (own TLS settings, say) keeps the whole deadline."""
+    hostile.misbehave(drip_head(every=0.1, seconds=5))
+    with PlannrClient(
+        TOKEN, base_url=hostile.url, timeout=1, max_retries=0, transport=httpx.HTTPTransport()
+    ) as client:
+        start = time.monotonic()
+        with pytest.raises(RequestTimeoutError):
+            one(client)
+        assert time.monotonic() - start < 4
+        assert one(client)["uuid"] == UUIDS[0]  # and the next call goes through
+
+
 @pytest.mark.parametrize("form", ["seconds", "date"])
 def test_retry_after_beyond_the_cap_fails_at_once(
     client: Any, hostile: HostileServer, form: str
@@ -399,9 +433,11 @@ def test_limiter_holds_over_a_socket_with_threads_and_tasks(hostile: HostileServ
 def test_plain_http_to_another_host_is_refused(url: str) -> None:
     """Plain http:// beyond loopback: refused at construction, naming URL and the opt-in."""
     for cls in (PlannrClient, AsyncPlannrClient):
-        with pytest.raises(ValueError, match="allow_insecure_http=True") as info:
+        with pytest.raises(ConfigurationError, match="allow_insecure_http=True") as info:
             cls(TOKEN, base_url=url)
         assert url in str(info.value)
+        assert info.value.option == "base_url"
+        assert isinstance(info.value, PlannrError | ValueError)
     PlannrClient(TOKEN, base_url=url, allow_insecure_http=True).close()
 
 
@@ -415,13 +451,71 @@ def test_plain_http_to_loopback_is_allowed(url: str) -> None:
 
 def test_credentials_in_base_url_are_refused_without_showing_them() -> None:
     """user:password@ in base_url is refused; the password is not repeated."""
-    with pytest.raises(ValueError, match="user name or password") as info:
+    with pytest.raises(ConfigurationError, match="user name or password") as info:
         PlannrClient(TOKEN, base_url="https://me:s3cret-pw@api.plannrcrm.com")
     assert "s3cret-pw" not in str(info.value)
-    with pytest.raises(ValueError, match="not an http"):
+    with pytest.raises(ConfigurationError, match="not an http"):
         PlannrClient(TOKEN, base_url="ftp://api.plannrcrm.com")
     with pytest.raises(TypeError, match="allow_insecure_http"):
         PlannrClient(TOKEN, allow_insecure_http="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "advice"),
+    [
+        ("max_retries", -1, "0 or more"),
+        ("max_retries", 2.5, "whole number"),
+        ("concurrency", 0, "1 or more"),
+        ("max_response_bytes", 0, "1 or more"),
+        ("max_response_bytes", "64 MiB", "whole number of bytes"),
+        ("timeout", 0, "more than 0"),
+        ("timeout", "30", "number of seconds"),
+        ("timeout", httpx.Timeout(5.0, read=-1.0), "more than 0"),
+        ("retry_wait", (30.0, 1.0), "first <= largest"),
+        ("retry_wait", (-1.0, 1.0), "0 or more"),
+        ("rate_limit", -500, "0 or more"),
+    ],
+)
+def test_invalid_options_are_configuration_errors(option: str, value: object, advice: str) -> None:
+    """Every option the client refuses is one ConfigurationError naming it and what to pass."""
+    for cls in (PlannrClient, AsyncPlannrClient):
+        with pytest.raises(ConfigurationError, match=advice) as info:
+            cls(TOKEN, base_url="https://plannr.test", **{option: value})
+        assert info.value.option == option
+        assert option in str(info.value)
+
+
+def test_connect_names_a_refused_plannr_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PLANNR_BASE_URL=http://... with a token: the error names the variable, not base_url."""
+    monkeypatch.setenv("PLANNR_ACCESS_TOKEN", TOKEN)
+    monkeypatch.setenv("PLANNR_BASE_URL", "http://api.example.com")
+    with pytest.raises(ConfigurationError, match="PLANNR_BASE_URL") as info:
+        pnb.connect()
+    assert "http://api.example.com" in str(info.value)
+    assert "allow_insecure_http=True" in str(info.value)
+    with pnb.connect(allow_insecure_http=True) as client:  # the opt-in reaches the client
+        assert client.base_url == "http://api.example.com"
+    with pnb.connect(base_url="https://plannr.test") as client:  # an explicit base_url wins
+        assert client.base_url == "https://plannr.test"
+    monkeypatch.setenv("PLANNR_BASE_URL", "https://sandbox.plannr.test/")
+    with pnb.connect() as client:
+        assert (client.base_url, client.is_demo) == ("https://sandbox.plannr.test", False)
+    with pytest.raises(ConfigurationError, match="max_retries") as info:
+        pnb.connect(max_retries=-1)  # another option's refusal is passed on as it is
+    assert "PLANNR_BASE_URL" not in str(info.value)
+
+
+def test_connect_takes_a_blank_token_for_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """connect() uses the client's token rule: blank is none (the demo), "Bearer x" is x."""
+    monkeypatch.setenv("PLANNR_ACCESS_TOKEN", "   ")
+    with pnb.connect() as client:
+        assert client.is_demo
+    with pnb.connect(token="  ") as client:
+        assert client.is_demo
+    with pnb.connect(token="Bearer abc-123") as client:
+        assert not client.is_demo
+        assert client._core.token is not None
+        assert client._core.token.reveal() == "abc-123"
 
 
 def test_bearer_prefix_and_blank_tokens(make: Maker, hostile: HostileServer) -> None:

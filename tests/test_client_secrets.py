@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,7 +13,8 @@ from typing import Any
 import _hostile as hostile
 import pytest
 
-from plannr_nb import AsyncPlannrClient, PlannrClient, PlannrError
+import plannr_nb as pnb
+from plannr_nb import AsyncPlannrClient, PlannrClient, PlannrError, _connect
 from plannr_nb._sim import AsyncSimTransport, SimAPI, SimServer, SimTransport, fake_executions
 
 CANARY = "canary-7f3a9c1e-DO-NOT-LEAK"
@@ -24,7 +26,13 @@ FAST = {"retry_wait": (0.0005, 0.002)}
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_ACCOUNT_UUID"):
+    for name in (
+        "PLANNR_ACCESS_TOKEN",
+        "ACCESS_TOKEN",
+        "PLANNR_ACCOUNT_UUID",
+        "PLANNR_BASE_URL",
+        "PLANNR_NB_DEMO",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -262,6 +270,22 @@ def test_canary_never_leaks_from_hostile_servers(kind: str) -> None:
         assert_traceback_clean(error)
 
 
+def our_frames_clean(error: BaseException) -> None:
+    """No frame of plannr_nb, in ``error`` or its chain, holds the canary in a local.
+
+    The test's own frames hold CANARY as a constant, not as a local of ours: only frames in
+    the package count (their locals as a traceback formatted with locals shows them).
+    """
+    for link in chain(error):
+        summary = traceback.TracebackException.from_exception(link, capture_locals=True)
+        ours = [frame for frame in summary.stack if "plannr_nb" in frame.filename]
+        assert ours, "the error was not raised inside plannr_nb"
+        for frame in ours:
+            assert CANARY not in repr(frame.locals), (frame.filename, frame.name)
+        text = "".join(summary.format())
+        assert CANARY not in text.split("plannr_nb", 1)[-1]
+
+
 def test_canary_never_leaks_from_refused_construction() -> None:
     """Refused at construction (plain http, bad token): no frame local shows the token."""
     cases: list[Callable[[], object]] = [
@@ -269,16 +293,59 @@ def test_canary_never_leaks_from_refused_construction() -> None:
         lambda: AsyncPlannrClient(CANARY, base_url="https://u:p@api.example.com"),
         lambda: PlannrClient(CANARY + " \n", max_retries=-1),
         lambda: PlannrClient(CANARY + "\u00e9x"),
+        lambda: PlannrClient(CANARY, timeout="soon"),  # type: ignore[arg-type]
     ]
     for case in cases:
         with pytest.raises((ValueError, PlannrError)) as info:
             case()
-        text = "".join(
-            traceback.TracebackException.from_exception(info.value, capture_locals=True).format()
-        )
-        # The test's own lambda holds CANARY as a constant, not a local: only our frames count.
-        own = text.split("plannr_nb", 1)[-1]
-        assert CANARY not in own
+        assert_clean(info.value)
+        our_frames_clean(info.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "options"),
+    [
+        ({"PLANNR_BASE_URL": "http://example.invalid"}, {"token": CANARY}),
+        ({"PLANNR_BASE_URL": "http://example.invalid"}, {"token": f"Bearer {CANARY}"}),
+        ({"PLANNR_BASE_URL": "http://example.invalid", "PLANNR_ACCESS_TOKEN": CANARY}, {}),
+        ({}, {"token": CANARY, "base_url": "https://u:p@example.invalid"}),
+        ({}, {"token": CANARY, "max_retries": -1}),
+        ({}, {"token": CANARY, "demo": False, "rate_limit": "lots"}),
+        ({}, {"token": CANARY + "\u00e9"}),
+    ],
+)
+def test_canary_never_leaks_from_connect(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], options: dict[str, Any]
+) -> None:
+    """connect(token=...) that raises: not in the error, its chain or our frames' locals."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises((PlannrError, TypeError)) as info:
+        pnb.connect(**options)
+    assert_clean(info.value)
+    our_frames_clean(info.value)
+    frames = traceback.TracebackException.from_exception(info.value, capture_locals=True).stack
+    assert any(frame.name == "connect" for frame in frames)
+
+
+def test_connect_keeps_the_token_out_of_its_locals_while_it_builds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Even mid-call (a debugger, a profiler), connect's frame shows the masked holder only."""
+    seen: list[str] = []
+
+    def spy(*args: Any, **kwargs: Any) -> PlannrClient:
+        caller = sys._getframe(1)
+        seen.append(repr(caller.f_locals))
+        return real(*args, **kwargs)
+
+    real = PlannrClient
+    monkeypatch.setattr(_connect, "PlannrClient", spy)
+    with pnb.connect(token=CANARY, base_url="https://plannr.test") as client:
+        assert client.base_url == "https://plannr.test"
+    assert seen
+    assert CANARY not in seen[0]
+    assert "_Token([redacted])" in seen[0]
 
 
 def test_the_client_and_its_http_client_do_not_show_the_token() -> None:
