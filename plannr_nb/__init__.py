@@ -5,56 +5,26 @@ loaded on first use, so ``import plannr_nb`` stays fast.
 """
 
 import importlib as _importlib
+import importlib.metadata as _metadata
 import typing as _typing
 
-if _typing.TYPE_CHECKING:
-    from ._charts import gantt, save_chart, status_chart, step_stats, step_stats_chart
-    from ._client import AsyncPlannrClient, FetchResult, PlannrClient
-    from ._connect import connect
-    from ._demo import (
-        DEMO_BLUEPRINT_UUIDS,
-        DEMO_RUNNING_UUID,
-        DEMO_SNAPSHOT,
-        DEMO_STORY_UUID,
-        load_demo_executions,
-    )
-    from ._errors import (
-        ApiError,
-        AuthenticationError,
-        ConfigurationError,
-        InvalidUUIDError,
-        NotFoundError,
-        PermissionDeniedError,
-        PlannrError,
-        RateLimitError,
-        RequestTimeoutError,
-        ResponseFormatError,
-        ServerError,
-        TransportError,
-        ValidationError,
-    )
-    from ._frames import accounts_frame, build_frames, executions_frame, parse_info, steps_frame
-    from ._markup import Markdown, escape_html, escape_markdown, markdown
-    from ._redact import Redactor, redact
-    from ._report import render_report
-    from ._story import explain, human_duration
-    from ._tables import table
-    from ._uuids import normalize_uuid, parse_uuid_text
-    from ._widgets import ExecutionExplorer
-
-__version__ = "0.1.0"
-
+# The one list of public names: each name and the private module that defines it. __all__,
+# __dir__ and __getattr__ are derived from it (lazy_loader's pattern); __init__.pyi gives type
+# checkers the same names, and tests/test_package.py compares the two both ways.
 _EXPORTS: dict[str, str] = {
     "ApiError": "_errors",
     "AsyncPlannrClient": "_client",
     "AuthenticationError": "_errors",
+    "CachedExecution": "_cache",
     "ConfigurationError": "_errors",
     "DEMO_BLUEPRINT_UUIDS": "_demo",
     "DEMO_RUNNING_UUID": "_demo",
     "DEMO_SNAPSHOT": "_demo",
     "DEMO_STORY_UUID": "_demo",
+    "ExecutionCache": "_cache",
     "ExecutionExplorer": "_widgets",
     "FetchResult": "_client",
+    "Frames": "_frames",
     "InvalidUUIDError": "_errors",
     "Markdown": "_markup",
     "NotFoundError": "_errors",
@@ -62,11 +32,15 @@ _EXPORTS: dict[str, str] = {
     "PlannrClient": "_client",
     "PlannrError": "_errors",
     "RateLimitError": "_errors",
+    "RateLimiter": "_ratelimit",
     "Redactor": "_redact",
+    "Report": "_report",
     "RequestTimeoutError": "_errors",
     "ResponseFormatError": "_errors",
     "ServerError": "_errors",
+    "Table": "_tables",
     "TransportError": "_errors",
+    "UUIDEntry": "_uuids",
     "ValidationError": "_errors",
     "accounts_frame": "_frames",
     "build_frames": "_frames",
@@ -92,53 +66,9 @@ _EXPORTS: dict[str, str] = {
     "table": "_tables",
 }
 
-__all__ = [
-    "ApiError",
-    "AsyncPlannrClient",
-    "AuthenticationError",
-    "ConfigurationError",
-    "DEMO_BLUEPRINT_UUIDS",
-    "DEMO_RUNNING_UUID",
-    "DEMO_SNAPSHOT",
-    "DEMO_STORY_UUID",
-    "ExecutionExplorer",
-    "FetchResult",
-    "InvalidUUIDError",
-    "Markdown",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "PlannrClient",
-    "PlannrError",
-    "RateLimitError",
-    "Redactor",
-    "RequestTimeoutError",
-    "ResponseFormatError",
-    "ServerError",
-    "TransportError",
-    "ValidationError",
-    "accounts_frame",
-    "build_frames",
-    "connect",
-    "escape_html",
-    "escape_markdown",
-    "executions_frame",
-    "explain",
-    "gantt",
-    "human_duration",
-    "load_demo_executions",
-    "markdown",
-    "normalize_uuid",
-    "parse_info",
-    "parse_uuid_text",
-    "redact",
-    "render_report",
-    "save_chart",
-    "status_chart",
-    "step_stats",
-    "step_stats_chart",
-    "steps_frame",
-    "table",
-]
+__all__ = sorted(_EXPORTS)
+# One version string: pyproject.toml's, as installed.
+__version__ = _metadata.version("plannr-nb")
 
 
 def __getattr__(name: str) -> _typing.Any:
