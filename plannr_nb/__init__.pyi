@@ -89,5 +89,6 @@ from ._widgets import (
     ExecutionExplorer as ExecutionExplorer,
 )
 
+_EXPORTS: dict[str, str]
 __all__: list[str]
 __version__: str

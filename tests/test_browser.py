@@ -25,7 +25,7 @@ from hostile import Beacon, corpus, hostile_executions
 import plannr_nb
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-proxy-server",
 ]
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
 # Lab's Vega-Lite 5 renderer (application/vnd.vegalite.v5+json); it sets no data-mime-type.
 VEGA = ".jp-OutputArea-output.jp-RenderedVegaLite"
 STDERR = "application/vnd.jupyter.stderr"  # JupyterLab 4 renders errors under this one too
@@ -269,7 +269,7 @@ def screenshot_element(page: Page, element: Locator, path: Path) -> None:
         page.set_viewport_size(VIEWPORT)
 
 
-def _safe_screenshot(take: Callable[[], None], path: Path) -> None:
+def _safe_screenshot(take: Callable[[], object], path: Path) -> None:
     try:
         take()
     except Exception as exc:  # a failed picture must not hide the test's own failure
@@ -445,7 +445,12 @@ def test_hostile_execution_stays_text_in_notebook_and_explorer(
     lab, beacon, other = hostile_lab
     texts = corpus(beacon.url)
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     shot = artifacts / "hostile.png"
     try:
         open_notebook(page, lab, "hostile.ipynb")

@@ -444,7 +444,8 @@ def test_the_generator_and_the_loader_share_the_snapshot() -> None:
         r"^SNAPSHOT = datetime\((\d+), (\d+), (\d+), (\d+), (\d+), tzinfo=UTC\)", text, re.M
     )
     assert match
-    assert datetime(*map(int, match.groups()), tzinfo=DEMO_SNAPSHOT.tzinfo) == DEMO_SNAPSHOT
+    year, month, day, hour, minute = map(int, match.groups())
+    assert datetime(year, month, day, hour, minute, tzinfo=DEMO_SNAPSHOT.tzinfo) == DEMO_SNAPSHOT
 
 
 @pytest.mark.parametrize("now", [datetime(2031, 3, 30, 0, 30), datetime(2024, 10, 27, 1, 30)])

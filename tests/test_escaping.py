@@ -7,12 +7,13 @@ a loopback beacon that must never be asked for anything.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pytest
@@ -21,6 +22,9 @@ from hostile import Beacon, corpus, hostile_executions
 
 import plannr_nb as pnb
 from plannr_nb._sim import SimServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Dialog, Request
 
 BEACON = "http://127.0.0.1:9"  # the parser tests never contact it: port 9 is "discard"
 TOKEN = "plannr-escaping-token-0123456789abcdef"
@@ -348,6 +352,29 @@ def test_sanitize_report_drops_what_loads_and_keeps_the_template_css() -> None:
     assert shown_text(out).endswith("xokno")
 
 
+@dataclasses.dataclass
+class _Seen:
+    """What one page asked for, finished loading, opened as a dialog and logged."""
+
+    requests: list[str] = dataclasses.field(default_factory=list)
+    finished: list[str] = dataclasses.field(default_factory=list)
+    dialogs: list[str] = dataclasses.field(default_factory=list)
+    console: list[str] = dataclasses.field(default_factory=list)
+
+    def on_request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def on_finished(self, request: Request) -> None:
+        self.finished.append(request.url)
+
+    def on_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        self.console.append(f"{message.type}: {message.text}")
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_reports_run_nothing_and_fetch_nothing_in_chromium(
@@ -374,28 +401,25 @@ def test_reports_run_nothing_and_fetch_nothing_in_chromium(
         browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
         try:
             for path in [*paths, bare]:
+                seen = _Seen()
                 page = browser.new_page()
-                requests: list[str] = []
-                finished: list[str] = []
-                dialogs: list[str] = []
-                console: list[str] = []
-                page.on("request", lambda r, log=requests: log.append(r.url))
-                page.on("requestfinished", lambda r, log=finished: log.append(r.url))
-                page.on("dialog", lambda d, log=dialogs: (log.append(d.message), d.dismiss()))
-                page.on("console", lambda m, log=console: log.append(f"{m.type}: {m.text}"))
+                page.on("request", seen.on_request)
+                page.on("requestfinished", seen.on_finished)
+                page.on("dialog", seen.on_dialog)
+                page.on("console", seen.on_console)
                 page.goto(path.as_uri(), wait_until="load")
                 page.mouse.move(200, 200)  # hover handlers, if any survived
                 page.wait_for_timeout(500)
                 own = {path.as_uri()}
-                done = [u for u in finished if u not in own and not u.startswith("data:")]
+                done = [u for u in seen.finished if u not in own and not u.startswith("data:")]
                 assert done == [], (path.name, done)
-                asked = [u for u in requests if u not in own and not u.startswith("data:")]
+                asked = [u for u in seen.requests if u not in own and not u.startswith("data:")]
                 if path != bare:  # a report does not even ask (the CSP page asks, is refused)
                     assert asked == [], (path.name, asked)
-                assert dialogs == [], path.name
+                assert seen.dialogs == [], path.name
                 assert page.title() != "PWNED", path.name
                 if path != bare:  # a report breaks no CSP rule: nothing tried to load
-                    assert console == [], (path.name, console)
+                    assert seen.console == [], (path.name, seen.console)
                     assert page.locator("img").count() >= 1  # charts, as data: PNGs
                     assert "<img src=x onerror=" in page.inner_text("body")
                 page.close()

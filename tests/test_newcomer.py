@@ -164,7 +164,7 @@ def test_lab_says_copies_were_kept_and_passes_jupyterlab_options(
     from plannr_nb import _cli
 
     calls: list[list[str]] = []
-    monkeypatch.setattr(_cli.os, "execv", lambda exe, argv: calls.append(argv))
+    monkeypatch.setattr(os, "execv", lambda exe, argv: calls.append(argv))
     monkeypatch.chdir(tmp_path)
     _cli.main(["lab", "--no-browser"])
     assert "3 copied" in capsys.readouterr().out

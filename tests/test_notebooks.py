@@ -6,6 +6,7 @@ import ast
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -62,7 +63,7 @@ def test_notebooks_use_only_the_public_api(path: Path) -> None:
             assert node.attr in plannr_nb.__all__, node.attr
 
 
-def _outputs(book: nbformat.NotebookNode) -> list[dict[str, object]]:
+def _outputs(book: nbformat.NotebookNode) -> list[dict[str, Any]]:
     return [out for cell in book.cells if cell.cell_type == "code" for out in cell.outputs]
 
 

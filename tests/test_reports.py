@@ -207,7 +207,7 @@ def test_lab_opens_copies_of_the_notebooks(tmp_path: Path, monkeypatch: pytest.M
     from plannr_nb import _cli
 
     calls: list[list[str]] = []
-    monkeypatch.setattr(_cli.os, "execv", lambda exe, argv: calls.append(argv))
+    monkeypatch.setattr(os, "execv", lambda exe, argv: calls.append(argv))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PLANNR_ACCESS_TOKEN", raising=False)
     monkeypatch.delenv("ACCESS_TOKEN", raising=False)
