@@ -18,16 +18,15 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pytest
 from _html import Parsed, markdown_to_html, parse, shown_text
+from conftest import HostileReports
 from hostile import Beacon, corpus, hostile_executions
 
 import plannr_nb as pnb
-from plannr_nb._sim import SimServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Dialog, Request
 
 BEACON = "http://127.0.0.1:9"  # the parser tests never contact it: port 9 is "discard"
-TOKEN = "plannr-escaping-token-0123456789abcdef"
 
 # What our own Markdown may become (nbconvert adds an id and an anchor link to headings).
 MARKDOWN_TAGS = {"div", "h1", "h3", "p", "code", "strong", "em", "ul", "li", "a"}
@@ -249,37 +248,13 @@ REPORT_TAGS = {
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Beacon, list[Path]]]:
-    """Reports of notebooks 01 and 03 over a loopback API serving hostile executions."""
-    folder = tmp_path_factory.mktemp("hostile-reports")
-    mp = pytest.MonkeyPatch()
-    with Beacon() as beacon:
-        payloads = hostile_executions(beacon.url)
-        texts = corpus(beacon.url)
-        chosen = [payloads[i]["uuid"] for i in (0, 1, 2, 4, 12, 16, 26, 28, 39, 46)]
-        try:
-            with SimServer(payloads, token=TOKEN) as server:
-                mp.setenv("PLANNR_ACCESS_TOKEN", TOKEN)
-                mp.delenv("PLANNR_NB_DEMO", raising=False)
-                one = pnb.render_report(
-                    "01",
-                    uuids=[chosen[0]],
-                    parameters={"include_account": True},
-                    output=folder / "01.html",
-                    progress=False,
-                    base_url=server.url,
-                )
-                many = pnb.render_report(
-                    "03",
-                    uuids=chosen,
-                    parameters={"title": texts[0], "include_account": True, "max_stories": 3},
-                    output=folder / "03.html",
-                    progress=False,
-                    base_url=server.url,
-                )
-        finally:
-            mp.undo()
-        yield beacon, [one.html, many.html]
+def reports(hostile_reports: HostileReports) -> tuple[Beacon, list[Path]]:
+    """Reports of notebooks 01, 02 (code shown) and 03 over a loopback API serving hostile
+    executions; 03's title is the first hostile string."""
+    runs = hostile_reports.runs.all()
+    for run in runs:
+        assert run.result.returncode == 0, run.result.stderr
+    return hostile_reports.beacon, [run.html_path for run in runs]
 
 
 @pytest.mark.slow
@@ -318,7 +293,7 @@ def test_reports_of_hostile_executions_are_inert(reports: tuple[Beacon, list[Pat
         shown = _flat(parsed.text)
         assert "<img src=x onerror=" in shown, where  # the payloads are there, as text
         assert "[x](javascript:alert(1))" in shown, where
-    title = parse(paths[1].read_text(encoding="utf-8"))
+    title = parse(paths[-1].read_text(encoding="utf-8"))
     assert _flat(texts[0]) in _flat(title.text)  # the hostile title parameter, as text
     assert beacon.requests == []
 

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
-import shutil
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from conftest import NOTEBOOKS, VEGA, ReportRuns, outputs
 
 import plannr_nb
-
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-VEGA = "application/vnd.vegalite.v5+json"
 
 
 def test_there_are_the_three_bundled_notebooks() -> None:
@@ -63,38 +57,27 @@ def test_notebooks_use_only_the_public_api(path: Path) -> None:
             assert node.attr in plannr_nb.__all__, node.attr
 
 
-def _outputs(book: nbformat.NotebookNode) -> list[dict[str, Any]]:
-    return [out for cell in book.cells if cell.cell_type == "code" for out in cell.outputs]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_runs_top_to_bottom_on_the_demo_data(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_runs_top_to_bottom_on_the_demo_data(path: Path, demo_reports: ReportRuns) -> None:
     """From a clean copy, no token: every cell runs, charts carry a v5 spec and a PNG."""
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    copy = tmp_path / path.name
-    shutil.copyfile(path, copy)
-    book = nbformat.read(copy, as_version=4)
-    NotebookClient(
-        book,
-        kernel_name="python3",
-        timeout=300,
-        store_widget_state=True,
-        resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()
+    run = demo_reports[path.stem[:2]]
+    assert run.result.returncode == 0, run.result.stderr
+    book = run.notebook
     nbformat.validate(book)
-    outputs = _outputs(book)
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    charts = [o for o in outputs if VEGA in o.get("data", {})]
+    code = [cell for cell in book.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in code)  # every cell ran, in a real kernel
+    ours = [c.source for c in code if "injected-parameters" not in c.metadata.get("tags", [])]
+    assert ours == [c.source for c in nbformat.read(path, 4).cells if c.cell_type == "code"]
+    found = outputs(book)
+    assert not [o for o in found if o.get("output_type") == "error"]
+    charts = [o for o in found if VEGA in o.get("data", {})]
     assert charts, "every notebook shows at least one chart"
     for chart in charts:
         data = chart["data"]
         assert isinstance(data, dict)
         assert "image/png" in data
         assert "text/html" not in data
-    text = json.dumps(outputs)
+    text = json.dumps(found)
     assert "bundled synthetic demo data" in text
     assert "Traceback" not in text

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import polars as pl
 import pytest
+from conftest import CANARY, ServedReports
 from redact_data import (
     EXEC_IMELDA,
     EXEC_PRIYA,
@@ -23,9 +24,6 @@ from redact_data import (
 )
 
 import plannr_nb as pnb
-from plannr_nb._sim import SimServer
-
-TOKEN = "redact-test-token-0d5c2a9e"
 
 
 def _frames_text(*frames: pl.DataFrame) -> str:
@@ -265,30 +263,18 @@ def _notebook_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
-    """Notebooks 01, 02 and 03 rendered with redact=True over a loopback simulated API."""
-    out = tmp_path_factory.mktemp("redacted-reports")
-    runs = {
-        "01": [EXEC_IMELDA],
-        "02": [EXEC_IMELDA, EXEC_WILL, EXEC_PRIYA],
-        "03": [EXEC_IMELDA, EXEC_WILL, EXEC_PRIYA],
-    }
+def reports(redacted_reports: ServedReports) -> dict[str, tuple[str, str]]:
+    """Notebooks 01, 02 and 03 run with --redact: their HTML (images left out) and .ipynb."""
     results: dict[str, tuple[str, str]] = {}
-    with SimServer(executions(), token=TOKEN) as server, pytest.MonkeyPatch.context() as mp:
-        for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_NB_DEMO"):
-            mp.delenv(name, raising=False)
-        mp.setenv("PLANNR_ACCESS_TOKEN", TOKEN)
-        for notebook, uuids in runs.items():
-            report = pnb.render_report(
-                notebook,
-                uuids=uuids,
-                output=out / f"{notebook}.html",
-                redact=True,
-                progress=False,
-                base_url=server.url,
-            )
-            html = _DATA_URI.sub("data:", report.html.read_text(encoding="utf-8"))
-            results[notebook] = (html, _notebook_text(report.notebook))
+    for key in redacted_reports.runs:
+        run = redacted_reports.runs[key]
+        assert run.result.returncode == 0, run.result.stderr
+        html = _DATA_URI.sub("data:", run.html)
+        results[key] = (html, _notebook_text(run.notebook_path))
+        for path in run.written():  # the token was used (below), and never written
+            assert CANARY.encode() not in path.read_bytes(), path
+        assert CANARY not in run.log
+    assert any(r.status == 200 for r in redacted_reports.server.requests)
     return results
 
 
