@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from _jupyter_server import Lab, jupyter_lab
+from conftest import CANARY, NOTEBOOKS, ROOT
 from hostile import Beacon, corpus, hostile_executions
 
 import plannr_nb
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -393,7 +392,6 @@ def test_explorer_validates_fetches_and_fills_its_tabs(
 
 # hostile data -----------------------------------------------------------------------------
 
-HOSTILE_TOKEN = "plannr-browser-hostile-token-0123456789"
 # Every element inside outputs: no event handler, no javascript:/remote link or source survived.
 _LIVE_MARKUP = """() => {
   const found = [];
@@ -432,8 +430,8 @@ def hostile_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab,
                 cell["source"] = [f"execution_uuid = {target!r}\n", "include_account = True\n",
                                   'tz = "Europe/London"\n', "redact = False\n"]  # fmt: skip
         (root / "hostile.ipynb").write_text(json.dumps(book), encoding="utf-8")
-        with SimServer(payloads, token=HOSTILE_TOKEN) as server:
-            env = {"PLANNR_ACCESS_TOKEN": HOSTILE_TOKEN, "PLANNR_BASE_URL": server.url}
+        with SimServer(payloads, token=CANARY) as server:
+            env = {"PLANNR_ACCESS_TOKEN": CANARY, "PLANNR_BASE_URL": server.url}
             with jupyter_lab(root, base / "home", env=env) as lab:
                 yield lab, beacon, payloads[1]["uuid"]
 

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import ROOT
 
 from plannr_nb._demo import (
     DEMO_BLUEPRINT_UUIDS,
@@ -25,7 +26,6 @@ from plannr_nb._demo import (
     load_demo_executions,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "make_demo_data.py"
 LONDON = ZoneInfo("Europe/London")
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")

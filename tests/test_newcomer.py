@@ -14,12 +14,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import HostileReports, ReportRuns, ServedReports
+from conftest import ROOT, STORY, HostileReports, ReportRuns, ServedReports
 
 import plannr_nb as pnb
 
-ROOT = Path(__file__).resolve().parents[1]
-STORY = pnb.DEMO_STORY_UUID
 HEX = STORY.replace("-", "")
 BLUEPRINT = pnb.DEMO_BLUEPRINT_UUIDS["Send client welcome pack to newly created client"]
 LINK = f"https://app.plannrcrm.com/automations/blueprints/{BLUEPRINT}/executions/{STORY.upper()}"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 
 import plannr_nb
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "plannr_nb"
 
 # Data flows one way: a module may import our modules of its own layer or earlier ones.

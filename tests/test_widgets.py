@@ -8,19 +8,12 @@ from typing import Any
 import httpx
 import pytest
 from _html import markdown_to_html, shown_text
+from conftest import CANARY, MISSING, RUNNING, STORY
 
 import plannr_nb as pnb
 from plannr_nb._sim import SimAPI, SimTransport
 
-STORY = pnb.DEMO_STORY_UUID
-RUNNING = pnb.DEMO_RUNNING_UUID
-MISSING = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture(autouse=True)
-def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_NB_DEMO", "PLANNR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_env")  # no token: the demo unless a test sets one
 
 
 def _texts(output: Any) -> str:
@@ -43,14 +36,14 @@ def test_without_client_or_token_it_runs_on_the_demo_and_says_so() -> None:
     assert explorer.client.is_demo
 
 
-def test_with_a_token_it_uses_the_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_with_a_token_it_uses_the_real_api(clean_env: pytest.MonkeyPatch) -> None:
     """A token in the environment: the real client, never the demo, and no token in the UI."""
-    monkeypatch.setenv("PLANNR_ACCESS_TOKEN", "canary-token-widget-1234567890")
+    clean_env.setenv("PLANNR_ACCESS_TOKEN", CANARY)
     explorer = pnb.ExecutionExplorer()
     assert not explorer.demo
     assert "api.plannrcrm.com" in explorer.banner.value
-    assert "canary" not in explorer.banner.value
-    assert "canary" not in repr(explorer)
+    assert CANARY not in explorer.banner.value
+    assert CANARY not in repr(explorer)
 
 
 def test_validation_as_you_type() -> None:
