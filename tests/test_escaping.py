@@ -199,7 +199,9 @@ def _explorer_outputs(explorer: Any) -> Iterator[tuple[str, str, str]]:
                     yield tab, mime, value
 
 
-def test_explorer_shows_hostile_data_and_typed_text_as_text(texts: list[str]) -> None:
+def test_explorer_shows_hostile_data_and_typed_text_as_text(
+    texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     payloads = hostile_executions(BEACON)
     client = pnb.PlannrClient.demo(executions=payloads)
     typed = "\n".join([payloads[0]["uuid"], payloads[1]["uuid"], *texts])
@@ -226,11 +228,13 @@ def test_explorer_shows_hostile_data_and_typed_text_as_text(texts: list[str]) ->
         for text in texts:
             assert _flat(text) in seen, text
 
-        # a status message carrying an exception's text stays text
-        def boom() -> None:
+        # a click that fails with the text in its exception: the status line shows it as text
+        def boom(*args: object, **kwargs: object) -> None:
             raise RuntimeError(texts[0])
 
-        explorer._safely(boom)
+        monkeypatch.setattr(client, "fetch_executions", boom)
+        explorer.fetch_button.click()
+        assert "Something went wrong" in explorer.status.value
         assert_inert(parse(explorer.status.value), WIDGET_TAGS, "status after error")
         assert _flat(texts[0]) in _flat(parse(explorer.status.value).text)
     finally:

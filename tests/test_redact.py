@@ -10,6 +10,7 @@ import nbformat
 import polars as pl
 import pytest
 from conftest import CANARY, ServedReports
+from polars.testing import assert_frame_equal
 from redact_data import (
     EXEC_IMELDA,
     EXEC_PRIYA,
@@ -227,7 +228,7 @@ def test_redact_function_keeps_input_and_column_types() -> None:
         before = frame.clone()
         masked = pnb.redact(frame)
         assert masked.schema == frame.schema
-        assert frame.equals(before)
+        assert_frame_equal(frame, before)
         assert masked.height == frame.height
         uuids = [c for c in frame.columns if c.endswith("uuid")]
         assert masked.select(uuids).equals(frame.select(uuids))

@@ -22,6 +22,7 @@ from conftest import (
     outputs,
     run_cli,
 )
+from polars.testing import assert_frame_equal
 
 import plannr_nb as pnb
 
@@ -136,9 +137,11 @@ def test_redact_is_consistent_across_frames() -> None:
     steps = steps.with_columns(
         info=pl.lit(f"Bounced: {email}, call 07700 900123, NI AB 12 34 56 C, SW1A 1AA")
     )
+    before = [frame.clone() for frame in (executions, steps, accounts)]
     redactor = pnb.Redactor()
     r_ex, r_steps, r_acc = redactor.redact(executions, steps, accounts)
-    assert accounts["email"][0] == email  # input not changed
+    for frame, kept in zip((executions, steps, accounts), before, strict=True):
+        assert_frame_equal(frame, kept)  # in-place edits (columns, insert_column) would show
     by_uuid = dict(zip(r_acc["account_uuid"], r_acc["name"], strict=True))
     for uuid, name in zip(r_ex["account_uuid"], r_ex["account_name"], strict=True):
         assert name == by_uuid[uuid]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -166,17 +167,59 @@ def test_zone_change_redraws_in_that_zone() -> None:
     assert "(UTC)" in _texts(explorer.outputs["Timeline"])
 
 
-def test_auto_refresh_timer_starts_and_stops() -> None:
-    """Choosing an interval arms a timer; Off and close() disarm it."""
+class FakeTimer:
+    """threading.Timer on a clock the test moves: ``ring()`` is the interval having passed."""
+
+    made: ClassVar[list[FakeTimer]] = []
+
+    def __init__(self, interval: float, function: Callable[[], object]) -> None:
+        self.interval, self.function = interval, function
+        self.daemon = False
+        self.started = self.cancelled = False
+        self.made.append(self)
+
+    def start(self) -> None:
+        self.started = True
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    @classmethod
+    def armed(cls) -> list[float]:
+        """The intervals of the timers started and not cancelled."""
+        return [t.interval for t in cls.made if t.started and not t.cancelled]
+
+    @classmethod
+    def ring(cls) -> None:
+        (timer,) = [t for t in cls.made if t.started and not t.cancelled]
+        timer.cancelled = True  # it has fired: a Timer runs once
+        timer.function()
+
+
+@pytest.fixture
+def timers(monkeypatch: pytest.MonkeyPatch) -> type[FakeTimer]:
+    monkeypatch.setattr(FakeTimer, "made", [])
+    monkeypatch.setattr("plannr_nb._widgets.threading.Timer", FakeTimer)
+    return FakeTimer
+
+
+def test_auto_refresh_refreshes_every_interval_until_off(timers: type[FakeTimer]) -> None:
+    """Choosing an interval refreshes the running executions each time it passes; Off and
+    close() stop it."""
     explorer = pnb.ExecutionExplorer(uuids=RUNNING, fetch=True)
+    assert timers.armed() == []
     explorer.auto_refresh.value = 300
-    assert explorer._timer is not None
-    assert explorer._timer.is_alive()
+    assert timers.armed() == [300]
+    explorer.status.value = ""
+    timers.ring()  # five minutes later
+    assert "Refreshed 1 running execution" in explorer.status.value
+    assert timers.armed() == [300]  # and again in five minutes
     explorer.auto_refresh.value = 0
-    assert explorer._timer is None
+    assert timers.armed() == []
     explorer.auto_refresh.value = 60
+    assert timers.armed() == [60]
     explorer.close()
-    assert explorer._timer is None
+    assert timers.armed() == []
 
 
 def test_async_client_is_refused_with_a_clear_message() -> None:
@@ -185,11 +228,11 @@ def test_async_client_is_refused_with_a_clear_message() -> None:
         pnb.ExecutionExplorer(pnb.AsyncPlannrClient.demo())  # type: ignore[arg-type]
 
 
-def test_initial_auto_refresh_and_zone_come_from_parameters() -> None:
+def test_initial_auto_refresh_and_zone_come_from_parameters(timers: type[FakeTimer]) -> None:
     """auto_refresh given at construction arms the timer; any interval is accepted."""
     explorer = pnb.ExecutionExplorer(uuids=RUNNING, fetch=True, auto_refresh=7)
     assert explorer.auto_refresh.value == 7
-    assert explorer._timer is not None
+    assert timers.armed() == [7]
     explorer.close()
     with pytest.raises(ValueError, match="Unknown time zone 'Not/AZone'"):
         pnb.ExecutionExplorer(tz="Not/AZone")
