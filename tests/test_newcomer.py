@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import tomllib
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
-from conftest import ROOT, STORY, HostileReports, ReportRuns, ServedReports
+from conftest import ROOT, SHARED_RUNS, STORY, ReportRuns
 
 import plannr_nb as pnb
 
@@ -233,12 +236,16 @@ def test_lab_starts_without_the_news_pop_up(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "shared", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in SHARED_RUNS]
+)
 def test_reports_shut_their_kernel_down_without_a_keyboard_interrupt(
-    demo_reports: ReportRuns, redacted_reports: ServedReports, hostile_reports: HostileReports
+    shared: str, request: pytest.FixtureRequest
 ) -> None:
-    """Nine reports (each bundled notebook under three sets of options; one in eight used to
-    show it): no "KeyboardInterrupt caught in kernel", no kernel error on stderr."""
-    runs = [*demo_reports.all(), *redacted_reports.runs.all(), *hostile_reports.runs.all()]
+    """Every shared report run, nine in all (one in eight used to show it): no
+    "KeyboardInterrupt caught in kernel", no kernel error on stderr."""
+    found = request.getfixturevalue(shared)
+    runs = found.all() if isinstance(found, ReportRuns) else found.runs.all()
     for run in runs:
         # The kernel inherits the command's stderr: run() read it to the end, kernel included.
         assert run.result.returncode == 0, run.result.stderr
@@ -249,10 +256,9 @@ def test_reports_shut_their_kernel_down_without_a_keyboard_interrupt(
 # -- scripts ------------------------------------------------------------------------------------
 
 
-def test_bootstrap_installs_runtime_for_lab_and_adds_the_test_extra_for_tests(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """lab.py installs `-e .`; test.py `-e .[test]`; each once per pyproject.toml."""
+@pytest.fixture
+def bootstrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
+    """scripts/_bootstrap.py on a project in tmp_path; the pip commands it would run."""
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import _bootstrap
@@ -266,14 +272,74 @@ def test_bootstrap_installs_runtime_for_lab_and_adds_the_test_extra_for_tests(
     monkeypatch.setattr(_bootstrap, "ROOT", tmp_path)
     monkeypatch.setattr(_bootstrap, "BIN", venv / "bin")
     monkeypatch.setattr(_bootstrap, "STAMPS", venv / ".plannr-nb-installed")
-    monkeypatch.setattr(_bootstrap, "_run", lambda *c: ran.append(" ".join(map(str, c[-2:]))))
-    _bootstrap.ensure_venv()
-    _bootstrap.ensure_venv()
-    assert [r for r in ran if r.startswith("-e")] == ["-e ."]
-    _bootstrap.ensure_venv(("test",))
-    _bootstrap.ensure_venv(("test",))
-    _bootstrap.ensure_venv()  # the runtime is part of what the test extra installed
-    assert [r for r in ran if r.startswith("-e")] == ["-e .", "-e .[test]"]
+    monkeypatch.setattr(_bootstrap, "_run", lambda *c: ran.append(" ".join(map(str, c[2:]))))
+    return _bootstrap, ran
+
+
+def _installs(ran: list[str]) -> list[str]:
+    return [r.removeprefix("pip install --quiet ") for r in ran if " -e " in r]
+
+
+def test_bootstrap_installs_runtime_for_lab_and_adds_the_test_extra_for_tests(
+    bootstrap: tuple[Any, list[str]], tmp_path: Path
+) -> None:
+    """lab.py installs `-e .`; test.py `-e .[test]`; each once per pyproject.toml."""
+    module, ran = bootstrap
+    module.ensure_venv()
+    module.ensure_venv()
+    assert _installs(ran) == ["-e ."]
+    module.ensure_venv(("test",))
+    module.ensure_venv(("test",))
+    module.ensure_venv()  # the runtime is part of what the test extra installed
+    assert _installs(ran) == ["-e .", "-e .[test]"]
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'y'\n")
-    _bootstrap.ensure_venv()
-    assert [r for r in ran if r.startswith("-e")][-1] == "-e ."
+    module.ensure_venv()
+    assert _installs(ran)[-1] == "-e ."
+
+
+def test_bootstrap_installs_the_pinned_versions_and_refreshes_them_in_one_command(
+    bootstrap: tuple[Any, list[str]], tmp_path: Path
+) -> None:
+    """With constraints.txt, pip gets `-c constraints.txt`; a new pin installs again; the
+    refresh installs without pins and writes pip freeze (editable plannr-nb left out)."""
+    module, ran = bootstrap
+    pins = tmp_path / "constraints.txt"
+    pins.write_text("polars==2.0.0\n")
+    module.ensure_venv(("test",))
+    module.ensure_venv(("test",))
+    assert _installs(ran) == ["-c constraints.txt -e .[test]"]
+    pins.write_text("polars==2.0.1\n")
+    module.ensure_venv(("test",))
+    assert len(_installs(ran)) == 2
+
+    frozen = subprocess.CompletedProcess([], 0, stdout="polars==2.1.0\nnh3==0.3.0\n")
+    ran.clear()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(module.subprocess, "run", lambda command, **kw: frozen)
+        module.refresh_constraints()
+    assert _installs(ran) == ["-e .[test]"]  # no pins: a new dependency may need others
+    text = pins.read_text()
+    assert text.endswith("polars==2.1.0\nnh3==0.3.0\n")
+    assert "python3 scripts/_bootstrap.py --refresh-constraints" in text
+    module.ensure_venv(("test",))  # the venv is what the new pins say: nothing to install
+    assert _installs(ran) == ["-e .[test]"]
+
+
+def test_the_constraints_pin_every_dependency_but_not_plannr_nb() -> None:
+    """constraints.txt pins each runtime and test dependency to one version, and not us."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = [
+        line
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    pinned = {}
+    for line in lines:
+        name, sep, version = line.partition("==")
+        assert sep == "==", line
+        assert version, line
+        pinned[re.sub(r"[-_.]+", "-", name).lower()] = version
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    names = {re.sub(r"[-_.]+", "-", re.split(r"[<>=!~ \[]", spec)[0]).lower() for spec in wanted}
+    assert sorted(names - set(pinned)) == []
+    assert "plannr-nb" not in pinned

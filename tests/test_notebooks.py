@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+import shlex
+import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import NOTEBOOKS, VEGA, ReportRuns, outputs
+import yaml
+from conftest import NOTEBOOKS, ROOT, VEGA, ReportRuns, outputs
 
 import plannr_nb
 
@@ -55,6 +59,29 @@ def test_notebooks_use_only_the_public_api(path: Path) -> None:
             and node.value.id == "pnb"
         ):
             assert node.attr in plannr_nb.__all__, node.attr
+
+
+def test_the_pre_commit_strip_hook_leaves_the_committed_notebooks_as_they_are(
+    tmp_path: Path,
+) -> None:
+    """The nbstripout hook of .pre-commit-config.yaml strips an executed copy back to the
+    committed bytes: what it leaves is what the test above accepts."""
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    (hook,) = [h for repo in config["repos"] for h in repo["hooks"] if h["id"] == "nbstripout"]
+    assert re.fullmatch(hook["files"], "notebooks/01_troubleshoot_execution.ipynb")
+    command = shlex.split(hook["entry"])
+    command[0] = str(ROOT / command[0])
+    for path in NOTEBOOKS:
+        dirty = nbformat.read(path, as_version=4)
+        for cell in dirty.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [nbformat.v4.new_output("stream", text="out")]
+                cell.execution_count = 7
+        dirty.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+        copy = tmp_path / path.name
+        nbformat.write(dirty, copy)
+        subprocess.run([*command, str(copy)], check=True)
+        assert copy.read_bytes() == path.read_bytes(), path.name
 
 
 @pytest.mark.slow
