@@ -272,21 +272,8 @@ def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostil
             yield HostileReports(ReportRuns(folder, plans), server, beacon, texts)
 
 
-#: The shared runs above. Under pytest-xdist (``-n 2 --dist loadgroup``) the tests reading one
-#: set run on one worker, so that each notebook still runs once per session.
+#: The shared runs above, by fixture name.
 SHARED_RUNS = ("demo_reports", "redacted_reports", "hostile_reports")
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put each test that reads a set of shared runs in that set's xdist group."""
-    for item in items:
-        used = [name for name in SHARED_RUNS if name in getattr(item, "fixturenames", ())]
-        if len(used) > 1:
-            msg = f"{item.nodeid} reads {used}: one set of shared runs per test (xdist groups)"
-            raise pytest.UsageError(msg)
-        if used and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(used[0]))
 
 
 # -- the browser marker ---------------------------------------------------------------------------

@@ -28,8 +28,7 @@ import plannr_nb
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize
 
-# One JupyterLab per module fixture: under xdist, all of them on one worker.
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("jupyterlab")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_ARGS = [

@@ -236,9 +236,7 @@ def test_lab_starts_without_the_news_pop_up(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "shared", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in SHARED_RUNS]
-)
+@pytest.mark.parametrize("shared", SHARED_RUNS)
 def test_reports_shut_their_kernel_down_without_a_keyboard_interrupt(
     shared: str, request: pytest.FixtureRequest
 ) -> None:
