@@ -355,6 +355,10 @@ class _Maker:
                 failure = self.error(blueprint, name, account)
             step["executed_at"] = step["updated_at"] = _iso(at)
             moment = at
+            if (blueprint, position) == REGRESSION_STEP[:2]:
+                counts = self.since if at >= self.regression_at else self.before
+                counts[0] += 1
+                counts[1] += failure is not None
             if failure is None:
                 step["status"] = "completed"
                 step["info"] = "Waited" if name.startswith("Wait") else "Done"
@@ -392,10 +396,7 @@ class _Maker:
         if (blueprint, position) != REGRESSION_STEP[:2]:
             return None
         after = at >= self.regression_at
-        counts = self.since if after else self.before
-        counts[0] += 1
         if can_fail and self.rng.random() < (_FAIL_AFTER if after else _FAIL_BEFORE):
-            counts[1] += 1
             return self.message("sms_sender" if after else "account", account)
         return None
 
