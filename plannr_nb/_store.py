@@ -457,8 +457,10 @@ class Store:
             raise
         self._sweep()
 
-    def compact(self) -> int:
+    def compact(self, min_files: int = 2) -> int:
         """Merge each partition's files into one; return how many files were merged away.
+
+        Only partitions with at least ``min_files`` files are rewritten.
 
         Duplicates that cannot arise through :meth:`upsert` are dropped all the same (per key,
         the newest ``updated_at``). Atomic like every write.
@@ -469,7 +471,7 @@ class Store:
         merged = 0
         for dataset, parts in self._files().items():
             for month, names in parts.items():
-                if len(names) < 2:
+                if len(names) < max(2, min_files):
                     continue
                 rows = pl.scan_parquet(self.paths(dataset, [month]), hive_partitioning=False)
                 if dataset == "steps":
