@@ -33,12 +33,13 @@ def _inline(frame: pl.DataFrame) -> alt.InlineData:
 
 
 def _empty(title: str, message: str) -> alt.Chart:
-    return (
+    chart: alt.Chart = (
         alt.Chart(alt.InlineData(values=[{"text": message}]), title=title)
         .mark_text(size=14)
         .encode(text="text:N")
         .properties(width=400, height=60)
     )
+    return chart
 
 
 def trend_chart(
@@ -210,9 +211,12 @@ def runs_heatmap(
             .then(pl.lit("ran"))
             .otherwise(pl.lit("not run")),
         )
+        .with_columns(pl.col("failure_rate", "wait_hours").round(3))
         .sort("row", "step")
         .collect()
     )
+    if per == "day":
+        cells = cells.drop("outcome")  # the per-run colour only: keep the spec small
     title = f"{blueprint}: {'each run' if per == 'run' else 'runs per day'}, by step"
     if cells.height == 0:
         return _empty(title, "No steps")
