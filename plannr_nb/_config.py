@@ -39,3 +39,6 @@ NAIVE_TIMESTAMP_ZONE: Final = "Europe/London"
 FINISHED_STATUSES: Final = frozenset({"completed", "failed", "cancelled", "canceled", "skipped"})
 #: Step statuses that count as failures on their own (info may add more).
 FAILED_STATUSES: Final = frozenset({"failed", "error", "errored"})
+
+#: Overrides the directory of the fleet history store (default: a per-user data directory).
+STORE_ENV_VAR: Final = "PLANNR_NB_STORE"
