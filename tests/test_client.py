@@ -33,7 +33,7 @@ from plannr_nb import (
     normalize_uuid,
 )
 from plannr_nb._errors import parse_retry_after
-from plannr_nb._sim import SimAPI, SimServer, SimTransport, fake_executions
+from plannr_nb.testing import SimAPI, SimServer, SimTransport, fake_executions
 
 EXECUTIONS = fake_executions(60, seed=7)
 UUIDS = [e["uuid"] for e in EXECUTIONS]

@@ -19,7 +19,7 @@ from plannr_nb import (
     ValidationError,
 )
 from plannr_nb._demo import load_demo_executions
-from plannr_nb._sim import AsyncSimTransport, SimAPI, SimServer, fake_executions
+from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, fake_executions
 
 EXECUTIONS = fake_executions(150, seed=13)
 UUIDS = [e["uuid"] for e in EXECUTIONS]

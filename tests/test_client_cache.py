@@ -15,7 +15,7 @@ import pytest
 
 from plannr_nb import AuthenticationError, PlannrClient, TransportError
 from plannr_nb._cache import ExecutionCache
-from plannr_nb._sim import SimAPI, SimTransport, fake_executions
+from plannr_nb.testing import SimAPI, SimTransport, fake_executions
 
 EXECUTIONS = fake_executions(24, seed=21)
 UUIDS = [e["uuid"] for e in EXECUTIONS]

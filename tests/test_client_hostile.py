@@ -57,7 +57,7 @@ from plannr_nb import (
     TransportError,
 )
 from plannr_nb._ratelimit import RateLimiter
-from plannr_nb._sim import fake_executions
+from plannr_nb.testing import fake_executions
 
 TOKEN = "hostile-token-0123456789"
 EXECUTIONS = fake_executions(1000, seed=21)

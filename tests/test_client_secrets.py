@@ -15,7 +15,7 @@ import pytest
 
 import plannr_nb as pnb
 from plannr_nb import AsyncPlannrClient, PlannrClient, PlannrError, _connect
-from plannr_nb._sim import AsyncSimTransport, SimAPI, SimServer, SimTransport, fake_executions
+from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, SimTransport, fake_executions
 
 CANARY = "canary-7f3a9c1e-DO-NOT-LEAK"
 EXECUTIONS = fake_executions(10, seed=2)
