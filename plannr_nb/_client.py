@@ -314,14 +314,8 @@ class PlannrClient(_ClientBase[httpx.BaseTransport]):
         ``filter[account_uuids]`` and ``sort`` (``created_at`` or ``-created_at``); follows
         ``links.next`` to the last page. Every UUID is validated before anything is sent.
         """
-        listing = self._core.listing(
-            uuids=uuids,
-            client_uuids=client_uuids,
-            account_uuids=account_uuids,
-            blueprint_uuid=blueprint_uuid,
-            include_account=include_account,
-            sort=sort,
-        )
+        filters = (uuids, client_uuids, account_uuids, blueprint_uuid, include_account, sort)
+        listing = self._core.listing(*filters)
         for path, params in listing.requests:
             for items in self._pages(path, params):
                 if listing.add(items, params):
@@ -513,14 +507,8 @@ class AsyncPlannrClient(_ClientBase[httpx.AsyncBaseTransport]):
         sort: str | None = None,
     ) -> list[Execution]:
         """List executions, every page; see :meth:`PlannrClient.list_executions`."""
-        listing = self._core.listing(
-            uuids=uuids,
-            client_uuids=client_uuids,
-            account_uuids=account_uuids,
-            blueprint_uuid=blueprint_uuid,
-            include_account=include_account,
-            sort=sort,
-        )
+        filters = (uuids, client_uuids, account_uuids, blueprint_uuid, include_account, sort)
+        listing = self._core.listing(*filters)
         for path, params in listing.requests:
             async with contextlib.aclosing(self._pages(path, params)) as pages:
                 async for items in pages:

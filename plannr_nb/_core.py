@@ -997,7 +997,6 @@ class _Core:
 
     def listing(
         self,
-        *,
         uuids: UUIDLike | Iterable[UUIDLike] | None,
         client_uuids: UUIDLike | Iterable[UUIDLike] | None,
         account_uuids: UUIDLike | Iterable[UUIDLike] | None,
