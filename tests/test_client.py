@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
+import sys
 import uuid as uuid_module
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +22,7 @@ from hypothesis import strategies as st
 from plannr_nb import (
     ApiError,
     AuthenticationError,
+    ConfigurationError,
     FetchResult,
     InvalidUUIDError,
     NotFoundError,
@@ -798,3 +802,75 @@ def test_a_500_on_a_list_request_falls_back_to_single_gets(twin: Twin) -> None:
     assert [e["uuid"] for e in result.executions] == wanted
     assert not result.errors
     assert len(api.requests) == 1 + len(wanted)
+
+
+# -- issue 11: UUID kinds, demo wording, refused options, test doubles out of the runtime ------
+
+
+def test_uuid_errors_name_what_the_uuid_should_be(twin: Twin) -> None:
+    """An execution UUID is checked as one, a blueprint UUID as one; nothing is sent."""
+    transport, seen = recording(lambda r: httpx.Response(500))
+    with twin(TOKEN, base_url=BASE, transport=transport) as c:
+        with pytest.raises(InvalidUUIDError, match="is not an execution UUID"):
+            c.get_execution("nope")
+        with pytest.raises(InvalidUUIDError, match="is not an execution UUID"):
+            c.list_executions(uuids=[UUIDS[0], "nope"])
+        with pytest.raises(InvalidUUIDError, match="is not a blueprint UUID"):
+            c.list_executions(blueprint_uuid="nope")
+        result = c.fetch_executions(["nope"])
+    assert "is not an execution UUID" in str(result.errors["nope"])
+    assert seen == []
+
+
+def test_demo_404_says_the_uuid_is_not_in_the_demo_dataset(twin: Twin) -> None:
+    """In demo mode a 404 speaks of the bundled dataset and how to use a real token."""
+    missing = MISSING[0]
+    with twin.demo(EXECUTIONS[:3]) as demo:
+        assert demo.raw.is_demo
+        with pytest.raises(NotFoundError) as caught:
+            demo.get_execution(missing)
+        result = demo.fetch_executions([missing, UUIDS[0]])
+    for message in (str(caught.value), str(result.errors[missing])):
+        assert "demo dataset" in message
+        assert "PLANNR_ACCESS_TOKEN" in message
+        assert "firm this token can see" not in message
+    real = twin(TOKEN, base_url=BASE, api=SimAPI(EXECUTIONS[:3], token=TOKEN))
+    with real, pytest.raises(NotFoundError, match="firm this token can see") as caught:
+        real.get_execution(missing)
+    assert "demo dataset" not in str(caught.value)
+
+
+def test_an_unusable_cache_path_is_a_configuration_error(twin: Twin, tmp_path: Path) -> None:
+    """cache= naming a file, or a path below one, is refused with the tree's error."""
+    a_file = tmp_path / "file"
+    a_file.write_text("not a directory")
+    for path in (a_file, a_file / "below"):
+        with pytest.raises(ConfigurationError, match="cache=None") as caught:
+            twin(TOKEN, base_url=BASE, cache=path)
+        assert caught.value.option == "cache"
+        assert not isinstance(caught.value, OSError)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import plannr_nb._client",
+        "import plannr_nb; plannr_nb.PlannrClient; plannr_nb.AsyncPlannrClient",
+        "import plannr_nb; plannr_nb.PlannrClient(token='t').close()",
+    ],
+)
+def test_the_runtime_client_does_not_import_the_test_doubles(code: str) -> None:
+    """plannr_nb.testing (the simulated API) is loaded only by demo() or by tests."""
+    check = (
+        f"{code}\nimport sys\n"
+        "assert 'plannr_nb.testing' not in sys.modules, 'testing imported'\n"
+        "import plannr_nb\n"
+        "plannr_nb.PlannrClient.demo().close()\n"
+        "assert 'plannr_nb.testing' in sys.modules\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
