@@ -61,6 +61,7 @@ from typing import Any, Self  # noqa: E402
 
 from plannr_nb import AsyncPlannrClient, PlannrClient  # noqa: E402
 from plannr_nb._config import ACCOUNT_ENV_VAR, TOKEN_ENV_VARS  # noqa: E402
+from plannr_nb._connect import BASE_URL_ENV_VAR, DEMO_ENV_VAR  # noqa: E402
 from plannr_nb.testing import AsyncSimTransport, SimAPI, SimTransport  # noqa: E402
 
 #: The token, base URL and quick retries the client tests share.
@@ -71,8 +72,8 @@ FAST_RETRIES: dict[str, Any] = {"retry_wait": (0.0005, 0.002)}
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No token or account UUID from the environment (use with pytest.mark.usefixtures)."""
-    for name in (*TOKEN_ENV_VARS, ACCOUNT_ENV_VAR):
+    """No token, account, base URL or demo switch from the environment (usefixtures)."""
+    for name in (*TOKEN_ENV_VARS, ACCOUNT_ENV_VAR, BASE_URL_ENV_VAR, DEMO_ENV_VAR):
         monkeypatch.delenv(name, raising=False)
 
 

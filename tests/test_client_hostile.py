@@ -66,16 +66,7 @@ FAST = {"retry_wait": (0.0005, 0.002), "rate_limit": None}
 MiB = 1024 * 1024
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "PLANNR_ACCESS_TOKEN",
-        "ACCESS_TOKEN",
-        "PLANNR_ACCOUNT_UUID",
-        "PLANNR_BASE_URL",
-        "PLANNR_NB_DEMO",
-    ):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 @pytest.fixture(scope="module")
