@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 
 from ._config import FINISHED_STATUSES
-from ._errors import InvalidUUIDError
+from ._errors import ConfigurationError, InvalidUUIDError
 from ._uuids import normalize_uuid
 
 logger = logging.getLogger("plannr_nb")
@@ -98,7 +98,19 @@ class ExecutionCache:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory).expanduser()
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            usable = os.access(self.directory, os.R_OK | os.W_OK | os.X_OK)
+            problem = "it is not readable and writable by you"
+        except OSError as exc:
+            usable, problem = False, f"{type(exc).__name__}: {exc.strerror or exc}"
+        if not usable:
+            msg = (
+                f"cache {str(self.directory)!r} cannot be used as a directory ({problem}). "
+                "Pass cache= a directory you can write to (it is created if missing), or "
+                "cache=None for no cache."
+            )
+            raise ConfigurationError(msg, option="cache")
         _warn_if_shared(self.directory)
         self._sweep()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ._client import PlannrClient, _resolve_token
+from ._client import PlannrClient
+from ._core import _resolve_token
 from ._errors import ConfigurationError
 
 __all__ = ["BASE_URL_ENV_VAR", "DEMO_ENV_VAR", "connect"]

@@ -281,10 +281,12 @@ class ApiError(PlannrError):
         uuid: str | None = None,
         attempts: int = 1,
         scrub: Callable[[str], str] = _unchanged,
+        advice: str | None = None,
     ) -> ApiError:
         """Build the subclass that matches ``response.status_code``, with a helpful message.
 
-        ``scrub`` masks secrets (the access token) in the message and the kept response.
+        ``scrub`` masks secrets (the access token) in the message and the kept response;
+        ``advice`` replaces the usual last sentence (what to do about this status).
         """
         status = response.status_code
         error_cls: type[ApiError]
@@ -320,7 +322,7 @@ class ApiError(PlannrError):
             parts.append(f"({body_message})")
         for field, messages in field_errors.items():
             parts.append(f"{field}: {'; '.join(messages)}")
-        msg = scrub(" ".join(parts) + ". " + cls._advice(status))
+        msg = scrub(" ".join(parts) + ". " + (advice or cls._advice(status)))
         error = error_cls(
             msg, status_code=status, request=request, response=response, uuid=uuid, scrub=scrub
         )

@@ -418,7 +418,7 @@ _LIVE_MARKUP = """() => {
 @pytest.fixture(scope="module")
 def hostile_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Beacon, str]]:
     """A JupyterLab whose kernels read a loopback API serving hostile executions."""
-    from plannr_nb._sim import SimServer
+    from plannr_nb.testing import SimServer
 
     base = tmp_path_factory.mktemp("hostile-lab")
     root = base / "notebooks"

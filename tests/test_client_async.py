@@ -19,7 +19,7 @@ from plannr_nb import (
     ValidationError,
 )
 from plannr_nb._demo import load_demo_executions
-from plannr_nb._sim import AsyncSimTransport, SimAPI, SimServer, fake_executions
+from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, fake_executions
 
 EXECUTIONS = fake_executions(150, seed=13)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
@@ -29,10 +29,7 @@ FAST = {"retry_wait": (0.0005, 0.002)}
 MISSING = [str(uuid_module.UUID(int=n, version=4)) for n in range(1, 4)]
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_ACCOUNT_UUID"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def make(api: SimAPI, **options: object) -> AsyncPlannrClient:

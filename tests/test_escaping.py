@@ -20,7 +20,7 @@ from _html import Parsed, markdown_to_html, parse, shown_text
 from hostile import Beacon, corpus, hostile_executions
 
 import plannr_nb as pnb
-from plannr_nb._sim import SimServer
+from plannr_nb.testing import SimServer
 
 BEACON = "http://127.0.0.1:9"  # the parser tests never contact it: port 9 is "discard"
 TOKEN = "plannr-escaping-token-0123456789abcdef"

@@ -23,7 +23,7 @@ from redact_data import (
 )
 
 import plannr_nb as pnb
-from plannr_nb._sim import SimServer
+from plannr_nb.testing import SimServer
 
 TOKEN = "redact-test-token-0d5c2a9e"
 

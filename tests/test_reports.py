@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 import plannr_nb as pnb
-from plannr_nb._sim import SimServer
+from plannr_nb.testing import SimServer
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "plannr_nb._cli"]

@@ -10,7 +10,7 @@ import httpx
 import orjson
 import pytest
 
-from plannr_nb._sim import (
+from plannr_nb.testing import (
     AsyncSimTransport,
     Fault,
     SimAPI,

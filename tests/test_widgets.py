@@ -10,7 +10,7 @@ import pytest
 from _html import markdown_to_html, shown_text
 
 import plannr_nb as pnb
-from plannr_nb._sim import SimAPI, SimTransport
+from plannr_nb.testing import SimAPI, SimTransport
 
 STORY = pnb.DEMO_STORY_UUID
 RUNNING = pnb.DEMO_RUNNING_UUID

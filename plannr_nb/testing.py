@@ -1,13 +1,38 @@
-"""A simulated Plannr API: one implementation of its behaviour, three ways to reach it.
+"""Test doubles for code that uses plannr-nb: a simulated Plannr API, fault injection, data.
+
+Test your own notebook code (or anything built on :class:`~plannr_nb.PlannrClient`) without a
+token and without the network, through the very request path a real client takes::
+
+    from plannr_nb import PlannrClient
+    from plannr_nb.testing import SimAPI, SimServer, SimTransport, fake_executions
+
+    executions = fake_executions(20, seed=1)
+
+    # In process, no socket: hand the transport to the client.
+    api = SimAPI(executions)
+    with PlannrClient(token="test-token", transport=SimTransport(api)) as client:
+        assert client.get_execution(executions[0]["uuid"])["uuid"] == executions[0]["uuid"]
+    assert api.requests[-1].path.endswith(executions[0]["uuid"])
+
+    # Over real HTTP on 127.0.0.1, with a fault injected: one 503, then the answer (retried).
+    with SimServer(executions) as server:
+        server.faults.status(503)
+        client = PlannrClient(token="test-token", base_url=server.url, retry_wait=(0, 0))
+        with client:
+            assert len(client.fetch_executions([e["uuid"] for e in executions])) == 20
 
 :class:`SimAPI` is pure: given a method, a URL and headers it returns a status, headers and a
 body, following the documented automation-execution endpoints (see ``/api/v1/...`` below) over a
-list of execution dicts. It also keeps a request log and a queue of injected faults.
+list of execution dicts. It also keeps a request log and a queue of injected faults
+(:class:`FaultQueue` of :class:`Fault`: error statuses, ``Retry-After``, latency, resets, cut
+or replaced bodies).
 
-* :class:`SimTransport` / :class:`AsyncSimTransport` serve it to httpx without a socket: the demo
-  client (``PlannrClient.demo()``) goes through the very same request code as a real one.
-* :class:`SimServer` serves it over a real HTTP server on 127.0.0.1 (a port chosen by the OS), for
-  tests and benchmarks of what sockets change: latency, timeouts, resets, cut bodies, concurrency.
+* :class:`SimTransport` / :class:`AsyncSimTransport` serve it to httpx without a socket:
+  :meth:`PlannrClient.demo() <plannr_nb.PlannrClient.demo>` uses them, importing this module
+  only then (the runtime client never imports it otherwise).
+* :class:`SimServer` serves it over a real HTTP server on 127.0.0.1 (a port chosen by the OS),
+  for tests of what sockets change: latency, timeouts, resets, cut bodies, concurrency.
+* :func:`fake_executions` makes any number of executions of the documented shape.
 
 Routes (GET only)::
 
