@@ -344,8 +344,8 @@ def bench_queries(root: Path, repeat: int) -> None:
 def bench_sync(count: int) -> None:
     from plannr_nb._client import PlannrClient
     from plannr_nb._history import generate_history
-    from plannr_nb._sim import SimServer
     from plannr_nb._sync import sync
+    from plannr_nb.testing import SimServer
 
     t0 = time.perf_counter()
     executions = generate_history(NOW, count=count).executions

@@ -17,9 +17,9 @@ from fleet_data import NOW, history
 
 from plannr_nb._client import AsyncPlannrClient, PlannrClient
 from plannr_nb._errors import ServerError
-from plannr_nb._sim import SimAPI, SimServer, SimTransport
 from plannr_nb._store import Store, open_store
 from plannr_nb._sync import async_sync, sync
+from plannr_nb.testing import SimAPI, SimServer, SimTransport
 
 TOKEN = "canary-token-for-sync-tests-0123456789"
 LIST = "/api/v1/automation-executions"
