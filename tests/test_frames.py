@@ -637,12 +637,11 @@ def test_fast_path_and_checked_path_agree(payloads: list[Any]) -> None:
     import plannr_nb._frames as frames_module
 
     fast = build_frames(payloads)
-    original = frames_module._table_is_sound
-    frames_module._table_is_sound = lambda table: False  # force the checked path
+    frames_module._CHECKED_ONLY = True  # force the checked path
     try:
         checked = build_frames(payloads)
     finally:
-        frames_module._table_is_sound = original
+        frames_module._CHECKED_ONLY = False
     assert_frame_equal(fast.executions, checked.executions)
     assert_frame_equal(fast.steps, checked.steps)
     assert_frame_equal(fast.accounts, checked.accounts)
