@@ -160,6 +160,10 @@ _ARROW_EXEC_FIELDS: list[tuple[str, pa.DataType]] = [
     ("account", _ARROW_ACCOUNT),
 ]
 _ARROW_EXEC = pa.schema(_ARROW_EXEC_FIELDS)
+_ARROW_EXEC_STRUCT = pa.struct(_ARROW_EXEC_FIELDS)
+# Below this many dicts, writing them as JSON text for the reader costs under a few ms, while
+# pyarrow's conversion of Python objects imports pandas when it is installed (~0.3 s, once).
+_FEW_DICTS = 256
 # A body: a bare execution, or {"data": {...}} (what a single GET returns).
 _ARROW_BODY = pa.schema([*_ARROW_EXEC_FIELDS, ("data", pa.struct(_ARROW_EXEC_FIELDS))])
 # A list page as the API sends it: {"data": [...], "links": ..., "meta": ...}.
@@ -231,7 +235,7 @@ def _part(table: pa.Table, start: int, page: bool) -> tuple[pa.Table, pa.Table]:
         if executions.null_count:
             raise _Unsound
         columns = _fields(executions)
-        body = pc.add(pc.list_parent_indices(data), start)
+        body = pc.list_parent_indices(data)  # made global in polars (see _read_group)
     else:
         columns = {name: table.column(name).combine_chunks() for name, _ in _ARROW_EXEC_FIELDS}
         if "data" in table.column_names:
@@ -248,7 +252,8 @@ def _part(table: pa.Table, start: int, page: bool) -> tuple[pa.Table, pa.Table]:
                         name: pc.if_else(wrapped, inner[name], columns[name]) for name in columns
                     }
     uuid = columns["uuid"]
-    if uuid.null_count or pc.any(pc.equal(uuid, "")).as_py():
+    # No Python scalars in arrow calls: converting one makes pyarrow import pandas (~0.3 s).
+    if uuid.null_count or (len(uuid) and pc.min(pc.utf8_length(uuid)).as_py() == 0):
         raise _Unsound
     steps = columns["steps"]
     flat = steps.flatten()
@@ -270,7 +275,7 @@ def _part(table: pa.Table, start: int, page: bool) -> tuple[pa.Table, pa.Table]:
             name: _times(columns[name], lambda: uuid, "execution", name)
             for name in ("created_at", "updated_at")
         },
-        "step_count": pc.fill_null(pc.list_value_length(steps), 0),
+        "step_count": pc.list_value_length(steps),  # null for no steps: 0 in polars
         "next_step_name": _fields(columns["next_step"])["name"],
         "previous_step_name": _fields(columns["previous_step"])["name"],
         "account_uuid": account["uuid"],
@@ -311,8 +316,11 @@ def _read_slice(bodies: Sequence[Any], start: int, page: bool) -> tuple[pa.Table
     raise _Unsound
 
 
-def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pa.Table, pa.Table]:
-    """Bodies of one kind (all pages or none) read in slices; steps' ``row`` made global."""
+def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Bodies of one kind (all pages or none) read in slices, as flat executions and steps.
+
+    Executions get ``body`` (the index of their body); steps get ``row`` (their execution's).
+    """
     count = len(bodies)
     total = sum(map(len, bodies))
     per = max(1, int(count * _SLICE_BYTES / max(total, 1)))
@@ -327,21 +335,24 @@ def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pa.Table, pa.Table]:
             for future in futures:
                 future.cancel()
     executions, steps = [], []
-    offset = 0
-    for part_executions, part_steps in parts:
-        executions.append(part_executions)
-        steps.append(part_steps.set_column(0, "row", pc.add(part_steps.column("row"), offset)))
-        offset += part_executions.num_rows
-    if not page:
-        return (
-            _concat(executions).append_column("body", pa.array(range(offset), pa.int64())),
-            _concat(steps),
+    rows = 0
+    for start, (part_executions, part_steps) in zip(starts, parts, strict=True):
+        frame = _polars(part_executions)
+        local = pl.col("body") if page else pl.int_range(pl.len(), dtype=pl.Int64)
+        executions.append(
+            frame.with_columns(
+                pl.col("step_count").fill_null(0), body=(local + start).cast(pl.Int64)
+            )
         )
-    return _concat(executions), _concat(steps)
+        steps.append(_polars(part_steps).with_columns(pl.col("row") + rows))
+        rows += frame.height
+    return pl.concat(executions, rechunk=False), pl.concat(steps, rechunk=False)
 
 
-def _concat(tables: list[pa.Table]) -> pa.Table:
-    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+def _polars(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 class _Read(NamedTuple):
@@ -353,12 +364,8 @@ class _Read(NamedTuple):
     locate: Callable[[int, int], tuple[Any, str]]
 
 
-def _to_polars(tables: tuple[pa.Table, pa.Table], locate: Any) -> _Read:
-    executions = pl.from_arrow(tables[0])
-    steps = pl.from_arrow(tables[1])
-    assert isinstance(executions, pl.DataFrame)
-    assert isinstance(steps, pl.DataFrame)
-    return _Read(executions, steps, locate)
+def _to_polars(tables: tuple[pl.DataFrame, pl.DataFrame], locate: Any) -> _Read:
+    return _Read(tables[0], tables[1], locate)
 
 
 def _body_locator(bodies: Sequence[Any], origin: Sequence[int] | None = None) -> Any:
@@ -425,15 +432,17 @@ def _read_dicts(items: list[Any]) -> _Read | None:
         else:
             found.append((obj, f"payloads[{index}]"))
     objs = [obj for obj, _ in found]
-    if any(type(obj) is not dict for obj in objs):
+    if len(objs) < _FEW_DICTS or any(type(obj) is not dict for obj in objs):
         return None
     try:
-        table = pa.Table.from_pylist(objs, schema=_ARROW_EXEC)
+        table = pa.Table.from_struct_array(pa.array(objs, type=_ARROW_EXEC_STRUCT))
         executions, steps = _part(table, 0, page=False)
     except (_Unsound, pa.ArrowException, TypeError, ValueError, OverflowError):
         return None
-    executions = executions.append_column("body", pa.array(range(len(objs)), pa.int64()))
-    return _to_polars((executions, steps), _item_locator(found))
+    frame = _polars(executions).with_columns(
+        pl.col("step_count").fill_null(0), body=pl.int_range(pl.len(), dtype=pl.Int64)
+    )
+    return _Read(frame, _polars(steps), _item_locator(found))
 
 
 def _read_checked(items: list[Any]) -> _Read:
@@ -451,8 +460,8 @@ def _read_checked(items: list[Any]) -> _Read:
 
 def _empty_read() -> _Read:
     executions, steps = _part(_ARROW_EXEC.empty_table(), 0, page=False)
-    executions = executions.append_column("body", pa.array([], pa.int64()))
-    return _to_polars((executions, steps), _item_locator([]))
+    frame = _polars(executions).with_columns(body=pl.lit(0, dtype=pl.Int64))
+    return _Read(frame, _polars(steps), _item_locator([]))
 
 
 def _read_fast(items: list[Any]) -> _Read | None:
@@ -1103,15 +1112,11 @@ def _read_bodies(bodies: list[Any]) -> _Read | None:
         return None
     executions, steps = [], []
     rows = 0
-    for (_part_bodies, _page, base), (group_executions, group_steps) in zip(
-        groups, tables, strict=True
-    ):
-        index = group_executions.schema.get_field_index("body")
-        body = pc.add(group_executions.column("body"), base)
-        executions.append(group_executions.set_column(index, "body", body))
-        steps.append(group_steps.set_column(0, "row", pc.add(group_steps.column("row"), rows)))
-        rows += group_executions.num_rows
-    read = _to_polars((_concat(executions), _concat(steps)), _body_locator(bodies))
+    for (_bodies, _page, base), (group_executions, group_steps) in zip(groups, tables, strict=True):
+        executions.append(group_executions.with_columns(pl.col("body") + base))
+        steps.append(group_steps.with_columns(pl.col("row") + rows))
+        rows += group_executions.height
+    read = _Read(pl.concat(executions), pl.concat(steps), _body_locator(bodies))
     origin = pl.Series(order, dtype=pl.Int64).gather(read.executions["body"])
     read = read._replace(executions=read.executions.with_columns(body=origin))
     if not origin.is_sorted():  # pages were read first: back to the given order
