@@ -266,15 +266,15 @@ def _part(table: pa.Table, start: int, page: bool) -> tuple[pa.Table, pa.Table]:
         return pc.take(uuid, parents)
 
     account = _fields(columns["account"])
+    created_at = _times(columns["created_at"], lambda: uuid, "execution", "created_at")
+    updated_at = _times(columns["updated_at"], lambda: uuid, "execution", "updated_at")
     out: dict[str, pa.Array] = {
         "uuid": uuid,
         "name": columns["name"],
         "status": columns["status"],
         "triggered_by": columns["triggered_by"],
-        **{
-            name: _times(columns[name], lambda: uuid, "execution", name)
-            for name in ("created_at", "updated_at")
-        },
+        "created_at": created_at,
+        "updated_at": updated_at,
         "step_count": pc.list_value_length(steps),  # null for no steps: 0 in polars
         "next_step_name": _fields(columns["next_step"])["name"],
         "previous_step_name": _fields(columns["previous_step"])["name"],
@@ -288,6 +288,12 @@ def _part(table: pa.Table, start: int, page: bool) -> tuple[pa.Table, pa.Table]:
     steps_table = pa.table(
         {
             "row": parents,
+            # Each step's execution columns, gathered here, in the reader threads.
+            "execution_uuid": owners(),
+            "execution_name": pc.take(columns["name"], parents),
+            "execution_status": pc.take(columns["status"], parents),
+            "execution_created_at": pc.take(created_at, parents),
+            "execution_updated_at": pc.take(updated_at, parents),
             "step_uuid": step["uuid"],
             "name": step["name"],
             "status": step["status"],
@@ -878,11 +884,6 @@ def _steps_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
     counts = executions["step_count"].cast(pl.Int64)
     starts = counts.cum_sum() - counts
     steps = steps.with_columns(
-        executions["uuid"].gather(row).alias("execution_uuid"),
-        executions["name"].gather(row).alias("execution_name"),
-        executions["status"].gather(row).alias("execution_status"),
-        executions["created_at"].gather(row).alias("execution_created_at"),
-        executions["updated_at"].gather(row).alias("execution_updated_at"),
         (pl.int_range(pl.len(), dtype=pl.Int64) - starts.gather(row)).alias("position"),
         _errors_column(steps["info"]).alias("errors"),
     )
