@@ -307,7 +307,7 @@ def _part(table: pa.Table, start: int, page: bool) -> tuple[pa.Table, pa.Table]:
     return pa.table(out), steps_table
 
 
-def _read_slice(bodies: Sequence[Any], start: int, page: bool) -> tuple[pa.Table, pa.Table]:
+def _read_slice(bodies: Sequence[Any], start: int, page: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
     data = b"\n".join(bodies)
     read = pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1)
     for multiline in (False, True):  # pretty bodies span lines: the slower mode reads them
@@ -318,8 +318,24 @@ def _read_slice(bodies: Sequence[Any], start: int, page: bool) -> tuple[pa.Table
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
         if table.num_rows == len(bodies):  # one row a body, or the reading is not what it seems
-            return _part(table, start, page)
+            return _polars_part(*_part(table, start, page), start=start, page=page)
     raise _Unsound
+
+
+def _polars_part(
+    executions: pa.Table, steps: pa.Table, *, start: int, page: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A part's frames, every step column derived (still in the reader thread).
+
+    A step's derived columns depend only on its own execution, so they stay right whatever
+    executions are later kept; only ``row`` (part-local here) is made global afterwards.
+    """
+    frame = _polars(executions)
+    local = pl.col("body") if page else pl.int_range(pl.len(), dtype=pl.Int64)
+    frame = frame.with_columns(
+        pl.col("step_count").fill_null(0), body=(local + start).cast(pl.Int64)
+    )
+    return frame, _steps_from(frame, _polars(steps))
 
 
 def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -329,7 +345,10 @@ def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.Dat
     """
     count = len(bodies)
     total = sum(map(len, bodies))
-    per = max(1, int(count * _SLICE_BYTES / max(total, 1)))
+    slices = -(-total // _SLICE_BYTES)
+    if slices > 1:  # a multiple of the threads, so that none idles at the end
+        slices = -(-slices // _THREADS) * _THREADS
+    per = max(1, -(-count // max(slices, 1)))
     starts = range(0, count, per)
     if len(starts) == 1:
         parts = [_read_slice(bodies, 0, page)]
@@ -342,16 +361,10 @@ def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.Dat
                 future.cancel()
     executions, steps = [], []
     rows = 0
-    for start, (part_executions, part_steps) in zip(starts, parts, strict=True):
-        frame = _polars(part_executions)
-        local = pl.col("body") if page else pl.int_range(pl.len(), dtype=pl.Int64)
-        executions.append(
-            frame.with_columns(
-                pl.col("step_count").fill_null(0), body=(local + start).cast(pl.Int64)
-            )
-        )
-        steps.append(_polars(part_steps).with_columns(pl.col("row") + rows))
-        rows += frame.height
+    for part_executions, part_steps in parts:
+        executions.append(part_executions)
+        steps.append(part_steps.with_columns(pl.col("row") + rows))
+        rows += part_executions.height
     return pl.concat(executions, rechunk=False), pl.concat(steps, rechunk=False)
 
 
@@ -427,6 +440,12 @@ def _read_texts(bodies: list[Any]) -> _Read | None:
     return _to_polars(tables, _body_locator(bodies))
 
 
+def _read_mixed(bodies: list[Any]) -> _Read | None:
+    """List pages mixed with single bodies: each kind read as one group (else None)."""
+    pages = sum(_PAGE_START.match(bytes(body[:64])) is not None for body in bodies)
+    return _read_bodies(bodies) if 0 < pages < len(bodies) else None
+
+
 def _read_dicts(items: list[Any]) -> _Read | None:
     """Decoded executions straight into arrow with the explicit schema (never back to text)."""
     found: list[tuple[Any, str]] = []
@@ -442,13 +461,10 @@ def _read_dicts(items: list[Any]) -> _Read | None:
         return None
     try:
         table = pa.Table.from_struct_array(pa.array(objs, type=_ARROW_EXEC_STRUCT))
-        executions, steps = _part(table, 0, page=False)
+        executions, steps = _polars_part(*_part(table, 0, page=False), start=0, page=False)
     except (_Unsound, pa.ArrowException, TypeError, ValueError, OverflowError):
         return None
-    frame = _polars(executions).with_columns(
-        pl.col("step_count").fill_null(0), body=pl.int_range(pl.len(), dtype=pl.Int64)
-    )
-    return _Read(frame, _polars(steps), _item_locator(found))
+    return _Read(executions, steps, _item_locator(found))
 
 
 def _read_checked(items: list[Any]) -> _Read:
@@ -465,9 +481,10 @@ def _read_checked(items: list[Any]) -> _Read:
 
 
 def _empty_read() -> _Read:
-    executions, steps = _part(_ARROW_EXEC.empty_table(), 0, page=False)
-    frame = _polars(executions).with_columns(body=pl.lit(0, dtype=pl.Int64))
-    return _Read(frame, _polars(steps), _item_locator([]))
+    executions, steps = _polars_part(
+        *_part(_ARROW_EXEC.empty_table(), 0, page=False), start=0, page=False
+    )
+    return _Read(executions, steps, _item_locator([]))
 
 
 def _read_fast(items: list[Any]) -> _Read | None:
@@ -478,7 +495,7 @@ def _read_fast(items: list[Any]) -> _Read | None:
             return read
     elif isinstance(first, bytes | bytearray | memoryview):
         with contextlib.suppress(TypeError):  # some other kind among them: made bytes below
-            return _read_texts(items)
+            return _read_texts(items) or _read_mixed(items)
     try:
         texts = _as_bytes(items)
     except ResponseFormatError:
@@ -980,7 +997,7 @@ def _frames(read: _Read, *, uuids: Sequence[str] | None, accounts: bool) -> Fram
             pl.int_range(pl.len(), dtype=pl.Int64).filter(pl.col("uuid").is_last_distinct())
         ).to_series()
         read = _select(read, keep)
-    steps = _steps_from(read.executions, read.steps)
+    steps = read.steps.with_columns(pl.col("row").set_sorted())
     return Frames(
         _executions_from(read.executions, steps),
         steps.drop("row"),
