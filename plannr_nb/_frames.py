@@ -325,17 +325,17 @@ def _read_slice(bodies: Sequence[Any], start: int, page: bool) -> tuple[pl.DataF
 def _polars_part(
     executions: pa.Table, steps: pa.Table, *, start: int, page: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A part's frames, every step column derived (still in the reader thread).
+    """A part's flat frames; ``body`` made global.
 
-    A step's derived columns depend only on its own execution, so they stay right whatever
-    executions are later kept; only ``row`` (part-local here) is made global afterwards.
+    The steps' derived columns come later, once for all parts: polars in the reader threads
+    competes with its own thread pool and cost more than it saved.
     """
     frame = _polars(executions)
     local = pl.col("body") if page else pl.int_range(pl.len(), dtype=pl.Int64)
     frame = frame.with_columns(
         pl.col("step_count").fill_null(0), body=(local + start).cast(pl.Int64)
     )
-    return frame, _steps_from(frame, _polars(steps))
+    return frame, _polars(steps)
 
 
 def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -997,7 +997,7 @@ def _frames(read: _Read, *, uuids: Sequence[str] | None, accounts: bool) -> Fram
             pl.int_range(pl.len(), dtype=pl.Int64).filter(pl.col("uuid").is_last_distinct())
         ).to_series()
         read = _select(read, keep)
-    steps = read.steps.with_columns(pl.col("row").set_sorted())
+    steps = _steps_from(read.executions, read.steps.with_columns(pl.col("row").set_sorted()))
     return Frames(
         _executions_from(read.executions, steps),
         steps.drop("row"),
