@@ -288,10 +288,8 @@ def _part(table: pa.Table, start: int, page: bool) -> tuple[pa.Table, pa.Table]:
     steps_table = pa.table(
         {
             "row": parents,
-            # Each step's execution columns, gathered here, in the reader threads.
-            "execution_uuid": owners(),
-            "execution_name": pc.take(columns["name"], parents),
-            "execution_status": pc.take(columns["status"], parents),
+            # Each step's execution timestamps, gathered here, in the reader threads; the text
+            # columns in polars, whose string views share the execution's bytes.
             "execution_created_at": pc.take(created_at, parents),
             "execution_updated_at": pc.take(updated_at, parents),
             "step_uuid": step["uuid"],
@@ -335,7 +333,13 @@ def _polars_part(
     frame = frame.with_columns(
         pl.col("step_count").fill_null(0), body=(local + start).cast(pl.Int64)
     )
-    return frame, _polars(steps)
+    steps_frame = _polars(steps)
+    row = steps_frame["row"]
+    return frame, steps_frame.with_columns(
+        frame["uuid"].gather(row).alias("execution_uuid"),
+        frame["name"].gather(row).alias("execution_name"),
+        frame["status"].gather(row).alias("execution_status"),
+    )
 
 
 def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
