@@ -328,10 +328,32 @@ def _polars_part(
     The steps' derived columns come later, once for all parts: polars in the reader threads
     competes with its own thread pool and cost more than it saved.
     """
-    frame = _polars(executions)
+    # Per-execution timing in arrow, here in the reader thread (grouping 1.5 M steps in polars
+    # afterwards took 0.2 s at 100,000 bodies); the rows of a part are its own.
+    timing = steps.group_by("row", use_threads=False).aggregate(
+        [("executed_at", "count"), ("executed_at", "min"), ("executed_at", "max")]
+    )
     local = pl.col("body") if page else pl.int_range(pl.len(), dtype=pl.Int64)
-    frame = frame.with_columns(
-        pl.col("step_count").fill_null(0), body=(local + start).cast(pl.Int64)
+    frame = (
+        _polars(executions)
+        .with_columns(
+            pl.col("step_count").fill_null(0),
+            body=(local + start).cast(pl.Int64),
+            row=pl.int_range(pl.len(), dtype=pl.Int64),
+        )
+        .join(
+            _polars(timing).rename(
+                {
+                    "executed_at_count": "executed_step_count",
+                    "executed_at_min": "first_executed_at",
+                    "executed_at_max": "last_executed_at",
+                }
+            ),
+            on="row",
+            how="left",
+            maintain_order="left",
+        )
+        .drop("row")
     )
     steps_frame = _polars(steps)
     row = steps_frame["row"]
@@ -927,11 +949,6 @@ def _steps_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
 
 def _executions_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
     """Per-execution aggregates grouped on the integer row, not on the uuid text."""
-    timing = steps.group_by("row").agg(
-        executed_step_count=pl.col("executed_at").is_not_null().sum().cast(pl.Int64),
-        first_executed_at=pl.col("executed_at").min(),
-        last_executed_at=pl.col("executed_at").max(),
-    )
     # Failures are few: aggregate only the steps that have them.
     failed = (
         steps.filter(pl.col("failed"))
@@ -973,8 +990,11 @@ def _executions_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFr
         previous_step_name=pl.col("previous_step_name"),
         account_uuid=pl.col("account_uuid"),
         account_name=account_name,
+        executed_step_count=pl.col("executed_step_count"),
+        first_executed_at=pl.col("first_executed_at"),
+        last_executed_at=pl.col("last_executed_at"),
     )
-    for other in (timing, failed, errors):
+    for other in (failed, errors):
         frame = frame.join(other, on="row", how="left", maintain_order="left")
     return frame.with_columns(
         pl.col("executed_step_count", "failed_step_count").fill_null(0),
