@@ -164,6 +164,7 @@ _ARROW_EXEC_STRUCT = pa.struct(_ARROW_EXEC_FIELDS)
 # Below this many dicts, writing them as JSON text for the reader costs under a few ms, while
 # pyarrow's conversion of Python objects imports pandas when it is installed (~0.3 s, once).
 _FEW_DICTS = 256
+_FEW_STEPS = 4096
 # A body: a bare execution, or {"data": {...}} (what a single GET returns).
 _ARROW_BODY = pa.schema([*_ARROW_EXEC_FIELDS, ("data", pa.struct(_ARROW_EXEC_FIELDS))])
 # A list page as the API sends it: {"data": [...], "links": ..., "meta": ...}.
@@ -330,9 +331,24 @@ def _polars_part(
     """
     # Per-execution timing in arrow, here in the reader thread (grouping 1.5 M steps in polars
     # afterwards took 0.2 s at 100,000 bodies); the rows of a part are its own.
-    timing = steps.group_by("row", use_threads=False).aggregate(
-        [("executed_at", "count"), ("executed_at", "min"), ("executed_at", "max")]
-    )
+    # Small parts group in polars: arrow's group_by imports pandas when it is installed (0.2 s
+    # once), which one execution in a fresh kernel should not pay.
+    if steps.num_rows < _FEW_STEPS:
+        timing = (
+            _polars(steps)
+            .group_by("row", maintain_order=True)
+            .agg(
+                executed_at_count=pl.col("executed_at").count().cast(pl.Int64),
+                executed_at_min=pl.col("executed_at").min(),
+                executed_at_max=pl.col("executed_at").max(),
+            )
+        )
+    else:
+        timing = _polars(
+            steps.group_by("row", use_threads=False).aggregate(
+                [("executed_at", "count"), ("executed_at", "min"), ("executed_at", "max")]
+            )
+        )
     local = pl.col("body") if page else pl.int_range(pl.len(), dtype=pl.Int64)
     frame = (
         _polars(executions)
@@ -342,7 +358,7 @@ def _polars_part(
             row=pl.int_range(pl.len(), dtype=pl.Int64),
         )
         .join(
-            _polars(timing).rename(
+            timing.rename(
                 {
                     "executed_at_count": "executed_step_count",
                     "executed_at_min": "first_executed_at",
