@@ -14,6 +14,8 @@ bench:
 	$(PYTHON) scripts/_bootstrap.py
 	.venv/bin/python benchmarks/bench_frames.py
 	.venv/bin/python benchmarks/bench_fetch.py
+	.venv/bin/python benchmarks/bench_fetch_frames.py
+	.venv/bin/python benchmarks/bench_startup.py
 	.venv/bin/python benchmarks/bench_charts.py
 
 demo-data:
