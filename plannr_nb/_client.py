@@ -77,7 +77,8 @@ if TYPE_CHECKING:
 __all__ = ["AsyncPlannrClient", "FetchResult", "PlannrClient"]
 
 _Transport = TypeVar("_Transport", httpx.BaseTransport, httpx.AsyncBaseTransport)
-_Chunk = tuple[list[Execution], PlannrError | None]
+_Chunk = tuple[list[Execution], PlannrError | None, list[bytes]]
+_Single = tuple[Execution | None, PlannrError | None, bytes | None]
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -271,14 +272,20 @@ class PlannrClient(_ClientBase[httpx.BaseTransport]):
         finally:
             core.limiter_release()
 
-    def _pages(self, path: str, params: dict[str, str]) -> Iterator[list[Execution]]:
-        pager = self._core.pager(path, params)
+    def _pages(
+        self, path: str, params: dict[str, str], bodies: list[bytes] | None = None
+    ) -> Iterator[list[Execution]]:
+        pager = self._core.pager(path, params, bodies)
         while not pager.done:
             yield pager.accept(self._send(pager.url, pager.query, uuid=None))
 
     def _fetch(self, uuid: str, include_account: bool) -> Execution:
+        return self._fetch_body(uuid, include_account)[0]
+
+    def _fetch_body(self, uuid: str, include_account: bool) -> tuple[Execution, bytes]:
         path, params = self._core.execution_request(uuid, include_account)
-        return self._core.fetched(self._send(path, params, uuid=uuid), uuid, include_account)
+        response = self._send(path, params, uuid=uuid)
+        return self._core.fetched(response, uuid, include_account), response.content
 
     # public API
 
@@ -374,25 +381,26 @@ class PlannrClient(_ClientBase[httpx.BaseTransport]):
     def _fetch_chunk(self, batch: _Batch, chunk: list[str]) -> _Chunk:
         path, params = self._core.chunk_request(chunk, batch.include_account)
         items: list[Execution] = []
+        bodies: list[bytes] = []
         failure: PlannrError | None = None
         try:
-            for page in self._pages(path, params):
+            for page in self._pages(path, params, bodies):
                 items.extend(page)
                 if batch.strays(chunk, page):
                     break
         except Exception as exc:  # whatever a chunk raises, its inputs still get an answer
             failure = self._core.lost(exc, path)
-        return items, failure
+        return items, failure, bodies
 
-    def _fetch_single(
-        self, uuid: str, include_account: bool
-    ) -> tuple[Execution | None, PlannrError | None]:
+    def _fetch_single(self, uuid: str, include_account: bool) -> _Single:
         failure: PlannrError | None = None
         try:
-            return self._fetch(uuid, include_account), None
+            execution, body = self._fetch_body(uuid, include_account)
         except Exception as exc:  # whatever one request raises, the batch goes on
             failure = self._core.lost_single(exc, uuid)
-        return None, failure
+        if failure is not None:
+            return None, failure, None
+        return execution, None, body
 
 
 class AsyncPlannrClient(_ClientBase[httpx.AsyncBaseTransport]):
@@ -474,15 +482,19 @@ class AsyncPlannrClient(_ClientBase[httpx.AsyncBaseTransport]):
             core.limiter_release()
 
     async def _pages(
-        self, path: str, params: dict[str, str]
+        self, path: str, params: dict[str, str], bodies: list[bytes] | None = None
     ) -> AsyncGenerator[list[Execution], None]:
-        pager = self._core.pager(path, params)
+        pager = self._core.pager(path, params, bodies)
         while not pager.done:
             yield pager.accept(await self._send(pager.url, pager.query, uuid=None))
 
     async def _fetch(self, uuid: str, include_account: bool) -> Execution:
+        return (await self._fetch_body(uuid, include_account))[0]
+
+    async def _fetch_body(self, uuid: str, include_account: bool) -> tuple[Execution, bytes]:
         path, params = self._core.execution_request(uuid, include_account)
-        return self._core.fetched(await self._send(path, params, uuid=uuid), uuid, include_account)
+        response = await self._send(path, params, uuid=uuid)
+        return self._core.fetched(response, uuid, include_account), response.content
 
     # public API
 
@@ -531,20 +543,21 @@ class AsyncPlannrClient(_ClientBase[httpx.AsyncBaseTransport]):
 
         async def chunk_job(chunk: list[str]) -> list[str]:
             async with slots:
-                items, error = await self._fetch_chunk(batch, chunk)
-            todo = batch.accept_chunk(chunk, items, error)
+                outcome = await self._fetch_chunk(batch, chunk)
+            todo = batch.accept_chunk(chunk, *outcome)
             bar.update(len(chunk) - len(todo))
             return todo
 
         async def single_job(uuid: str) -> None:
             execution: Execution | None = None
+            body: bytes | None = None
             error: PlannrError | None = None
             async with slots:
                 try:
-                    execution = await self._fetch(uuid, batch.include_account)
+                    execution, body = await self._fetch_body(uuid, batch.include_account)
                 except Exception as exc:  # whatever one request raises, the batch goes on
                     error = core.lost_single(exc, uuid)
-            batch.accept_single(uuid, execution, error)
+            batch.accept_single(uuid, execution, error, body)
             bar.update(1)
 
         try:
@@ -558,13 +571,14 @@ class AsyncPlannrClient(_ClientBase[httpx.AsyncBaseTransport]):
     async def _fetch_chunk(self, batch: _Batch, chunk: list[str]) -> _Chunk:
         path, params = self._core.chunk_request(chunk, batch.include_account)
         items: list[Execution] = []
+        bodies: list[bytes] = []
         failure: PlannrError | None = None
         try:
-            async with contextlib.aclosing(self._pages(path, params)) as pages:
+            async with contextlib.aclosing(self._pages(path, params, bodies)) as pages:
                 async for page in pages:
                     items.extend(page)
                     if batch.strays(chunk, page):
                         break
         except Exception as exc:  # whatever a chunk raises, its inputs still get an answer
             failure = self._core.lost(exc, path)
-        return items, failure
+        return items, failure, bodies

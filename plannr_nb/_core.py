@@ -128,6 +128,10 @@ class FetchResult:
 
     executions: list[Execution] = field(default_factory=list)
     errors: dict[str, PlannrError] = field(default_factory=dict)
+    #: The response bodies the executions came from, as the API sent them (list pages and
+    #: single bodies; cached copies as JSON): :func:`plannr_nb.build_frames` reads these, so a
+    #: fetch becomes frames without its dicts being serialised again.
+    bodies: list[bytes] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -958,8 +962,9 @@ class _Core:
             raise ResponseFormatError(msg, where=where, request=response.request)
         return items, str(target)
 
-    def pager(self, path: str, params: dict[str, str]) -> _Pager:
-        return _Pager(self, path, params)
+    def pager(self, path: str, params: dict[str, str], bodies: list[bytes] | None = None) -> _Pager:
+        """Paging state; ``bodies`` (when given) collects each page's raw body."""
+        return _Pager(self, path, params, bodies)
 
     def call(self, url: str, params: dict[str, str] | None, *, uuid: str | None) -> _Call:
         """One GET and its retries, once the token check passed."""
@@ -1092,8 +1097,15 @@ class _Pager:
     ignores ``page``), or after ``_MAX_PAGES`` pages.
     """
 
-    def __init__(self, core: _Core, path: str, params: dict[str, str]) -> None:
+    def __init__(
+        self,
+        core: _Core,
+        path: str,
+        params: dict[str, str],
+        bodies: list[bytes] | None = None,
+    ) -> None:
         self.core = core
+        self.bodies = bodies
         self.url: str = path
         self.query: dict[str, str] | None = params
         self.done = False
@@ -1104,6 +1116,8 @@ class _Pager:
     def accept(self, response: httpx.Response) -> list[Execution]:
         """The items of ``response``; moves to the next page or sets ``done``."""
         items, next_url = self.core.parse_page(response)
+        if self.bodies is not None:
+            self.bodies.append(response.content)
         where = f"GET {_short_url(response.request.url)}"
         self.pages += 1
         self.read.add(str(response.request.url))
@@ -1211,10 +1225,12 @@ class _Batch:
         self.errors: dict[str, PlannrError] = {}
         self.stale: dict[str, Execution] = {}
         self.pending: list[str] = []
+        self.bodies: list[bytes] = []
         for uuid in self.order:
             cached = cache.get(uuid) if cache is not None else None
             if cached is not None and cached.serves(include_account):
                 self.found[uuid] = cached.view(include_account)
+                self.bodies.append(orjson.dumps(self.found[uuid]))
             else:
                 self.pending.append(uuid)
                 if cached is not None:
@@ -1241,9 +1257,14 @@ class _Batch:
             self.cache.put(execution, include_account=self.include_account)
 
     def accept_chunk(
-        self, chunk: Sequence[str], items: list[Execution], error: PlannrError | None
+        self,
+        chunk: Sequence[str],
+        items: list[Execution],
+        error: PlannrError | None,
+        bodies: Sequence[bytes] = (),
     ) -> list[str]:
         """Record a list request's outcome; return the UUIDs to fetch one by one."""
+        self.bodies.extend(bodies)
         wanted = set(chunk)
         for item in items:
             key = normalize_uuid(item["uuid"])
@@ -1270,10 +1291,15 @@ class _Batch:
         return missing
 
     def accept_single(
-        self, uuid: str, execution: Execution | None, error: PlannrError | None
+        self,
+        uuid: str,
+        execution: Execution | None,
+        error: PlannrError | None,
+        body: bytes | None = None,
     ) -> None:
         if execution is not None:
             self.found[uuid] = execution
+            self.bodies.append(body if body is not None else orjson.dumps(execution))
             self.store(execution)
         else:
             self.fail(uuid, error or PlannrError(f"execution {uuid}: not fetched"))
@@ -1282,6 +1308,7 @@ class _Batch:
         stale = self.stale.get(uuid)
         if _use_stale(stale, uuid, error):
             self.found[uuid] = stale
+            self.bodies.append(orjson.dumps(stale))
         else:
             self.errors[uuid] = error
 
@@ -1297,7 +1324,7 @@ class _Batch:
                     msg = f"execution {canonical}: not fetched (internal error, please report)"
                     error = PlannrError(msg)
                 errors[key] = error
-        return FetchResult(executions=executions, errors=errors)
+        return FetchResult(executions=executions, errors=errors, bodies=self.bodies)
 
 
 def _progress(total: int, enabled: bool) -> Any:

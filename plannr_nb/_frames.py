@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
@@ -1111,7 +1112,9 @@ def build_frames(payloads: Payloads, *, accounts: bool = True) -> Frames:
     Parameters
     ----------
     payloads:
-        As for :func:`steps_frame`.
+        As for :func:`steps_frame`, or a :class:`~plannr_nb.FetchResult`: its frames are then
+        read from the response bodies the API sent (no dict is serialised again), holding
+        exactly its ``executions``, in their order.
     accounts:
         ``False`` leaves the accounts frame empty.
 
@@ -1126,6 +1129,11 @@ def build_frames(payloads: Payloads, *, accounts: bool = True) -> Frames:
         When a payload is not an execution, naming what was wrong and where.
 
     """
+    client = sys.modules.get("plannr_nb._core")  # no FetchResult exists before it is imported
+    if client is not None and isinstance(payloads, client.FetchResult):
+        # The bytes the API sent, read once: the fetched dicts are never serialised again.
+        uuids = [str(execution["uuid"]) for execution in payloads.executions]
+        return frames_from_bodies(payloads.bodies, uuids=uuids, accounts=accounts)
     return _frames(_read(payloads), uuids=None, accounts=accounts)
 
 
