@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from ._demo import DEMO_BLUEPRINT_UUIDS
+from ._payloads import execution_payload, step_payload
 
 __all__ = [
     "ERROR_TEMPLATES",
@@ -328,15 +329,9 @@ class _Maker:
         status = "completed"
         ended = False
         for position, name in enumerate(names):
-            step: dict[str, Any] = {
-                "uuid": self.uuid(),
-                "created_at": _iso(created),
-                "updated_at": _iso(created),
-                "executed_at": None,
-                "status": "pending",
-                "info": None,
-                "name": name,
-            }
+            step = step_payload(
+                uuid=self.uuid(), name=name, status="pending", created_at=_iso(created)
+            )
             steps.append(step)
             if ended:
                 continue
@@ -374,21 +369,16 @@ class _Maker:
                 else f'[{{"errors": "{text}"}}]'
             )
             status, ended = "failed", True
-        executed = [s for s in steps if s["executed_at"] is not None]
-        pending = [s for s in steps if s["executed_at"] is None]
-        return {
-            "uuid": execution_uuid,
-            "created_at": _iso(created),
-            "updated_at": executed[-1]["updated_at"] if executed else _iso(created),
-            "status": status,
-            "triggered_by": trigger,
-            "steps": steps,
-            "name": blueprint,
-            "next_step": dict(pending[0]) if pending and status == "in_progress" else None,
-            "previous_step": dict(executed[-1]) if executed else None,
-            "account": dict(account),
-            "blueprint_uuid": DEMO_BLUEPRINT_UUIDS[blueprint],
-        }
+        return execution_payload(
+            uuid=execution_uuid,
+            name=blueprint,
+            status=status,
+            triggered_by=trigger,
+            created_at=_iso(created),
+            steps=steps,
+            account=account,
+            blueprint_uuid=DEMO_BLUEPRINT_UUIDS[blueprint],
+        )
 
     def regression(
         self, blueprint: str, position: int, at: datetime, account: dict[str, Any], can_fail: bool

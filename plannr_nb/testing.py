@@ -32,7 +32,9 @@ or replaced bodies).
   only then (the runtime client never imports it otherwise).
 * :class:`SimServer` serves it over a real HTTP server on 127.0.0.1 (a port chosen by the OS),
   for tests of what sockets change: latency, timeouts, resets, cut bodies, concurrency.
-* :func:`fake_executions` makes any number of executions of the documented shape.
+* :func:`fake_executions` makes any number of executions of the documented shape;
+  :func:`execution_payload` and :func:`step_payload` build one of your own (documented key
+  order, ``next_step``/``previous_step`` derived from the steps), as the demo data does.
 
 Routes (GET only)::
 
@@ -69,6 +71,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import orjson
 
+from ._payloads import execution_payload, step_payload
+
 __all__ = [
     "AsyncSimTransport",
     "Fault",
@@ -78,7 +82,9 @@ __all__ = [
     "SimResponse",
     "SimServer",
     "SimTransport",
+    "execution_payload",
     "fake_executions",
+    "step_payload",
 ]
 
 _PREFIX: Final = "/api/v1/"
@@ -833,33 +839,27 @@ def fake_executions(
         created = start + timedelta(minutes=7 * n + rng.randrange(5))
         blueprint_uuid, name = blueprint_ids[n % blueprints]
         status = "in_progress" if n % 4 == 3 else ("failed" if n % 7 == 5 else "completed")
-        steps = []
-        for index in range(1 + rng.randrange(4)):
-            at = (created + timedelta(seconds=30 * index)).isoformat()
-            steps.append(
-                {
-                    "uuid": new_uuid(),
-                    "created_at": created.isoformat(),
-                    "updated_at": at,
-                    "executed_at": at,
-                    "status": "completed",
-                    "info": "",
-                    "name": _STEP_NAMES[(n + index) % len(_STEP_NAMES)],
-                }
+        steps = [
+            step_payload(
+                uuid=new_uuid(),
+                name=_STEP_NAMES[(n + index) % len(_STEP_NAMES)],
+                status="completed",
+                created_at=created,
+                executed_at=created + timedelta(seconds=30 * index),
+                info="",
             )
+            for index in range(1 + rng.randrange(4))
+        ]
         result.append(
-            {
-                "uuid": new_uuid(),
-                "created_at": created.isoformat(),
-                "updated_at": steps[-1]["updated_at"],
-                "status": status,
-                "triggered_by": "client.created",
-                "steps": steps,
-                "name": name,
-                "next_step": None,
-                "previous_step": steps[-1],
-                "account": dict(people[n % accounts]),
-                "blueprint_uuid": blueprint_uuid,
-            }
+            execution_payload(
+                uuid=new_uuid(),
+                name=name,
+                status=status,
+                triggered_by="client.created",
+                created_at=created,
+                steps=steps,
+                account=people[n % accounts],
+                blueprint_uuid=blueprint_uuid,
+            )
         )
     return result
