@@ -40,8 +40,17 @@ from typing import Any, Final, Literal, cast
 import altair as alt
 import polars as pl
 
-from ._config import FINISHED_STATUSES
 from ._render import use_plannr_renderer
+from ._statuses import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    IN_PROGRESS,
+    PENDING,
+    SKIPPED,
+    is_finished,
+    status_expr,
+)
 from ._story import check_zone, human_duration
 
 StatsPer = Literal["name", "step"]
@@ -71,26 +80,15 @@ OUTLIER_MIN_COUNT: Final = 5
 
 #: The fixed palette (Okabe-Ito, colour-blind safe) for the statuses Plannr is known to use.
 STATUS_COLORS: Final[Mapping[str, str]] = {
-    "completed": "#009E73",
-    "failed": "#D62728",
-    "in_progress": "#0072B2",
-    "pending": "#E69F00",
-    "skipped": "#999999",
-    "cancelled": "#CC79A7",
+    COMPLETED: "#009E73",
+    FAILED: "#D62728",
+    IN_PROGRESS: "#0072B2",
+    PENDING: "#E69F00",
+    SKIPPED: "#999999",
+    CANCELLED: "#CC79A7",
 }
 #: Any other status (or a missing one) is drawn in this colour, under its own name.
 UNKNOWN_STATUS_COLOR: Final = "#5B3A29"
-
-_STATUS_ALIASES: Final[Mapping[str, str]] = {
-    "canceled": "cancelled",
-    "complete": "completed",
-    "succeeded": "completed",
-    "success": "completed",
-    "error": "failed",
-    "errored": "failed",
-    "running": "in_progress",
-    "inprogress": "in_progress",
-}
 
 _STEPS_COLUMNS: Final = (
     "execution_uuid",
@@ -147,18 +145,6 @@ _UNITS: Final = (
 
 # --------------------------------------------------------------------------------------------
 # small helpers
-
-
-def _normalize_status(expr: pl.Expr) -> pl.Expr:
-    """Lower-case, ``snake_case`` status with known aliases folded; null becomes ``unknown``."""
-    cleaned = (
-        expr.cast(pl.String)
-        .str.strip_chars()
-        .str.to_lowercase()
-        .str.replace_all(r"[\s\-]+", "_")
-        .replace(dict(_STATUS_ALIASES))
-    )
-    return pl.when(cleaned.is_null() | (cleaned == "")).then(pl.lit("unknown")).otherwise(cleaned)
 
 
 def status_palette(statuses: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -341,11 +327,11 @@ def _limit_steps(steps: pl.DataFrame, max_steps: int | None) -> _Selection:
 
 def _not_run(status: pl.Expr) -> pl.Expr:
     """Why a step of a finished execution never ran, in words."""
-    state = _normalize_status(status)
+    state = status_expr(status)
     return (
-        pl.when(state == "failed")
+        pl.when(state == FAILED)
         .then(pl.lit("not run: the execution failed"))
-        .when(state == "cancelled")
+        .when(state == CANCELLED)
         .then(pl.lit("not run: the execution was cancelled"))
         .otherwise(pl.format("not run: the execution is {}", status.cast(pl.String)))
     )
@@ -380,13 +366,7 @@ def _gantt_frame(
         .over(exec_key, order_by="position")
         .fill_null(pl.col("execution_created_at"))
     )
-    finished = (
-        pl.col("execution_status")
-        .cast(pl.String)
-        .str.to_lowercase()
-        .is_in(list(FINISHED_STATUSES))
-        .fill_null(False)
-    )
+    finished = is_finished("execution_status")
     last_pos = pl.col("position").filter(executed).max().over(exec_key)
     after_last = ~executed & (last_pos.is_null() | (pl.col("position") > last_pos))
     waiting = (
@@ -411,14 +391,12 @@ def _gantt_frame(
     )
     state = (
         pl.when(pl.col("failed").fill_null(False))
-        .then(pl.lit("failed"))
-        .otherwise(_normalize_status(pl.col("status")))
+        .then(pl.lit(FAILED))
+        .otherwise(status_expr("status"))
     )
     raw_status = pl.col("status").cast(pl.String).fill_null("(none)")
     status_text = (
-        pl.when(
-            pl.col("failed").fill_null(False) & (_normalize_status(pl.col("status")) != "failed")
-        )
+        pl.when(pl.col("failed").fill_null(False) & (status_expr("status") != FAILED))
         .then(raw_status + " (has errors: shown as failed)")
         .otherwise(raw_status)
     )
@@ -698,7 +676,7 @@ def gantt(
         title="Status",
         scale=alt.Scale(
             domain=domain,
-            range=[_PENDING_SHAPE if s == "pending" else "diamond" for s in domain],
+            range=[_PENDING_SHAPE if s == PENDING else "diamond" for s in domain],
         ),
     )
     lo, hi = data.select(
@@ -810,7 +788,7 @@ def gantt(
             filled=False,
             size=260 if not compact else 90,
             strokeWidth=1.5,
-            color=STATUS_COLORS["failed"],
+            color=STATUS_COLORS[FAILED],
             clip=True,
         )
         .encode(x=x_end)
@@ -1102,7 +1080,7 @@ def step_stats_chart(
         .encode(
             x=alt.X("max:Q", title=x_title, scale=gap_scale, axis=axis),
             color=alt.condition(
-                alt.datum.outlier, alt.value(STATUS_COLORS["failed"]), alt.value("#777777")
+                alt.datum.outlier, alt.value(STATUS_COLORS[FAILED]), alt.value("#777777")
             ),
             shape=alt.condition(alt.datum.outlier, alt.value("triangle-up"), alt.value("circle")),
         )
@@ -1112,7 +1090,7 @@ def step_stats_chart(
         x=alt.X("max:Q", title=x_title, scale=gap_scale, axis=axis),
         text=alt.Text("summary:N"),
         color=alt.condition(
-            alt.datum.failures > 0, alt.value(STATUS_COLORS["failed"]), alt.value("#444444")
+            alt.datum.failures > 0, alt.value(STATUS_COLORS[FAILED]), alt.value("#444444")
         ),
     )
     chart = alt.layer(spread, median, worst, summary, data=_values(data)).properties(
@@ -1154,7 +1132,7 @@ def status_chart(executions: pl.DataFrame, *, width: int = 560) -> alt.TopLevelM
     counts = (
         executions.select(
             pl.col("name").cast(pl.String).fill_null("(unnamed blueprint)").alias("blueprint"),
-            _normalize_status(pl.col("status")).alias("state"),
+            status_expr("status").alias("state"),
         )
         .group_by("blueprint", "state")
         .agg(pl.len().cast(pl.Int64).alias("count"))

@@ -34,8 +34,3 @@ MAX_PER_PAGE: Final = 500
 
 #: Zone assumed for timestamps that carry no offset (Plannr is a UK product).
 NAIVE_TIMESTAMP_ZONE: Final = "Europe/London"
-
-#: Execution statuses that will not change any more.
-FINISHED_STATUSES: Final = frozenset({"completed", "failed", "cancelled", "canceled", "skipped"})
-#: Step statuses that count as failures on their own (info may add more).
-FAILED_STATUSES: Final = frozenset({"failed", "error", "errored"})

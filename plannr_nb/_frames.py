@@ -25,8 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from ._config import FAILED_STATUSES, NAIVE_TIMESTAMP_ZONE
+from ._config import NAIVE_TIMESTAMP_ZONE
 from ._errors import ResponseFormatError
+from ._statuses import is_failed
 
 __all__ = [
     "ACCOUNT_SCHEMA",
@@ -648,11 +649,10 @@ def _steps_from(table: pl.DataFrame) -> pl.DataFrame:
     )
     exploded = _finish_timestamps(exploded, _STEP_TIMES, "a step of execution", "execution_uuid")
     errors = _errors_column(exploded["info"])
-    status = pl.col("status").str.to_lowercase()
     return (
         exploded.with_columns(
             errors=errors,
-            failed=status.is_in(list(FAILED_STATUSES)).fill_null(False) | (errors.list.len() > 0),
+            failed=is_failed("status") | (errors.list.len() > 0),
             previous_at=pl.when(pl.col("position") == 0)
             .then(pl.col("execution_created_at"))
             .otherwise(pl.col("executed_at").shift(1)),

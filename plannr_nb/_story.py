@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from ._config import FAILED_STATUSES, FINISHED_STATUSES
 from ._markup import Markdown, code, join, markdown
+from ._statuses import FAILED_STATUSES, FINISHED_STATUSES, normalize_status
 from ._uuids import normalize_uuid
 
 __all__ = ["check_zone", "explain", "human_duration", "next_checks"]
@@ -171,13 +171,14 @@ def explain(
     lines.append(f"- **Progress:** {executed} of {total} steps executed.")
     if ex["previous_step_name"]:
         lines.append(markdown("- **Last step run:** {}.", ex["previous_step_name"]))
-    if ex["next_step_name"] and ex["status"] not in FINISHED_STATUSES:
+    finished = normalize_status(ex["status"]) in FINISHED_STATUSES
+    if ex["next_step_name"] and not finished:
         lines.append(markdown("- **Next step:** {}.", ex["next_step_name"]))
     last_activity = max(
         (t for t in (ex["last_executed_at"], ex["updated_at"], ex["created_at"]) if t),
         default=None,
     )
-    if ex["status"] not in FINISHED_STATUSES and last_activity is not None:
+    if not finished and last_activity is not None:
         idle = now - last_activity
         if idle > STALL_AFTER:
             lines.append(
@@ -208,7 +209,7 @@ def explain(
         errors = step["errors"] or []
         all_errors.extend(errors)
         note = Markdown("")
-        if step["status"] not in FAILED_STATUSES:
+        if normalize_status(step["status"]) not in FAILED_STATUSES:
             note = markdown(" (status says *{}*, but its info carries an error)", step["status"])
         detail = join("; ", errors) if errors else "no error text"
         lines.append(

@@ -11,12 +11,13 @@ import polars as pl
 
 from ._charts import gantt, status_chart, step_stats, step_stats_chart
 from ._client import AsyncPlannrClient, FetchResult, PlannrClient
-from ._config import BATCH_CHUNK_SIZE, FINISHED_STATUSES
+from ._config import BATCH_CHUNK_SIZE
 from ._connect import connect
 from ._errors import PlannrError
 from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
 from ._markup import NO_MATH, Markdown, escape_html, join, markdown
 from ._render import plannr_renderer
+from ._statuses import is_finished
 from ._story import check_zone, explain
 from ._tables import table
 from ._uuids import UUIDEntry, parse_uuid_text
@@ -278,9 +279,7 @@ class ExecutionExplorer:
     def refresh(self) -> FetchResult:
         """Fetch again the executions that have not finished, and update everything."""
         with self._lock:
-            running = self.executions.filter(
-                ~pl.col("status").is_in(list(FINISHED_STATUSES)) | pl.col("status").is_null()
-            )["execution_uuid"].to_list()
+            running = self.executions.filter(~is_finished())["execution_uuid"].to_list()
             if not running:
                 self._say("Every execution shown has finished: nothing to refresh.")
                 return FetchResult()
@@ -322,7 +321,7 @@ class ExecutionExplorer:
     def _rebuild(self, refreshed: int | None = None) -> None:
         frames = build_frames(self.payloads, accounts=self.include_account.value)
         self.executions, self.steps, self.accounts = frames
-        running = self.executions.filter(~pl.col("status").is_in(list(FINISHED_STATUSES))).height
+        running = self.executions.filter(~is_finished()).height
         self.refresh_button.disabled = running == 0
         n, e = self.executions.height, len(self.errors)
         message = f"Fetched {n} execution{'s' if n != 1 else ''}"
