@@ -18,6 +18,7 @@ if _typing.TYPE_CHECKING:
         DEMO_STORY_UUID,
         load_demo_executions,
     )
+    from ._durations import human_duration
     from ._errors import (
         ApiError,
         AuthenticationError,
@@ -47,7 +48,7 @@ if _typing.TYPE_CHECKING:
         normalize_status,
         status_expr,
     )
-    from ._story import explain, human_duration
+    from ._story import explain
     from ._tables import table
     from ._uuids import normalize_uuid, parse_uuid_text
     from ._widgets import ExecutionExplorer
@@ -90,7 +91,7 @@ _EXPORTS: dict[str, str] = {
     "executions_frame": "_frames",
     "explain": "_story",
     "gantt": "_charts",
-    "human_duration": "_story",
+    "human_duration": "_durations",
     "is_failed": "_statuses",
     "is_finished": "_statuses",
     "load_demo_executions": "_demo",

@@ -40,6 +40,7 @@ from typing import Any, Final, Literal, cast
 import altair as alt
 import polars as pl
 
+from ._durations import duration_expr, human_duration
 from ._render import use_plannr_renderer
 from ._statuses import (
     CANCELLED,
@@ -51,7 +52,7 @@ from ._statuses import (
     is_finished,
     status_expr,
 )
-from ._story import check_zone, human_duration
+from ._story import check_zone
 
 StatsPer = Literal["name", "step"]
 
@@ -169,50 +170,6 @@ def status_palette(statuses: Sequence[str]) -> tuple[list[str], list[str]]:
     domain += sorted(present - set(STATUS_COLORS))
     colors = [STATUS_COLORS.get(s, UNKNOWN_STATUS_COLOR) for s in domain]
     return domain, colors
-
-
-def _human_duration(expr: pl.Expr) -> pl.Expr:
-    """A Duration as short human text: ``2 d 3 h``, ``4 min 12 s``, ``4.2 s``, ``850 ms``.
-
-    Two units at most, truncated (never rounded up); negative values get a minus sign; null stays
-    null.
-    """
-    us = expr.cast(pl.Duration("us")).dt.total_microseconds()
-    a = us.abs()
-    sec = a // 1_000_000
-    days, hours = sec // 86_400, (sec % 86_400) // 3_600
-    minutes, seconds = (sec % 3_600) // 60, sec % 60
-    tenths = (a % 1_000_000) // 100_000
-
-    def two(big: pl.Expr, big_unit: str, small: pl.Expr, small_unit: str) -> pl.Expr:
-        return (
-            pl.when(small == 0)
-            .then(pl.format("{} " + big_unit, big))
-            .otherwise(pl.format("{} " + big_unit + " {} " + small_unit, big, small))
-        )
-
-    text = (
-        pl.when(a == 0)
-        .then(pl.lit("0 ms"))
-        .when(a < 1_000)
-        .then(pl.lit("<1 ms"))
-        .when(a < 1_000_000)
-        .then(pl.format("{} ms", a // 1_000))
-        .when(a < 10_000_000)
-        .then(
-            pl.when(tenths == 0)
-            .then(pl.format("{} s", sec))
-            .otherwise(pl.format("{}.{} s", sec, tenths))
-        )
-        .when(a < 60_000_000)
-        .then(pl.format("{} s", sec))
-        .when(a < 3_600_000_000)
-        .then(two(minutes, "min", seconds, "s"))
-        .when(a < 86_400_000_000)
-        .then(two(hours, "h", minutes, "min"))
-        .otherwise(two(days, "d", hours, "h"))
-    )
-    return pl.when(us.is_null()).then(None).when(us < 0).then("-" + text).otherwise(text)
 
 
 def _check_columns(frame: pl.DataFrame, needed: Sequence[str], what: str, maker: str) -> None:
@@ -400,7 +357,7 @@ def _gantt_frame(
         .then(raw_status + " (has errors: shown as failed)")
         .otherwise(raw_status)
     )
-    gap_human = _human_duration(pl.col("gap"))
+    gap_human = duration_expr(pl.col("gap"))
     not_executed = (
         pl.when(finished)
         .then(_not_run(pl.col("execution_status")))
@@ -469,7 +426,7 @@ def _gantt_frame(
             (x_end / size).alias("x_end"),
             (now_rel / size).alias("x_now"),
         ]
-        since = _human_duration(pl.col("executed_at") - pl.col("execution_created_at"))
+        since = duration_expr(pl.col("executed_at") - pl.col("execution_created_at"))
         extra = [since.fill_null(pl.col("_not_executed")).alias("since_created")]
     else:
         unit, size = "", 0
@@ -1041,9 +998,9 @@ def step_stats_chart(
         (us["gap_median"] / size).alias("median"),
         (us["gap_p90"] / size).alias("p90"),
         (us["gap_max"] / size).alias("max"),
-        _human_duration(pl.col("gap_median")).fill_null("n/a").alias("median_text"),
-        _human_duration(pl.col("gap_p90")).fill_null("n/a").alias("p90_text"),
-        _human_duration(pl.col("gap_max")).fill_null("n/a").alias("max_text"),
+        duration_expr(pl.col("gap_median")).fill_null("n/a").alias("median_text"),
+        duration_expr(pl.col("gap_p90")).fill_null("n/a").alias("p90_text"),
+        duration_expr(pl.col("gap_max")).fill_null("n/a").alias("max_text"),
         pl.col("count"),
         pl.col("failures"),
         pl.col("outlier"),

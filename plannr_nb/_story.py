@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from ._durations import human_duration
 from ._markup import Markdown, code, join, markdown
 from ._statuses import FAILED_STATUSES, FINISHED_STATUSES, normalize_status
 from ._uuids import normalize_uuid
 
-__all__ = ["check_zone", "explain", "human_duration", "next_checks"]
+__all__ = ["check_zone", "explain", "next_checks"]
 
 # Known error texts -> what a support person should check next. Order matters: first match wins.
 _ADVICE: list[tuple[re.Pattern[str], str]] = [
@@ -62,27 +63,6 @@ def check_zone(tz: str) -> ZoneInfo:
             "(install the 'tzdata' package if the system has no zone database)."
         )
         raise ValueError(msg) from exc
-
-
-def human_duration(value: timedelta | None) -> str:
-    """A duration in words a person reads at a glance: ``2 d 3 h``, ``4 min 12 s``, ``850 ms``."""
-    if value is None:
-        return "unknown"
-    sign = "-" if value < timedelta(0) else ""
-    total = abs(value)
-    seconds = total.total_seconds()
-    if seconds < 1:
-        return f"{sign}{round(seconds * 1000)} ms"
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
-    if hours:
-        return f"{sign}{hours} h {minutes} min" if minutes else f"{sign}{hours} h"
-    if minutes:
-        return f"{sign}{minutes} min {secs} s" if secs else f"{sign}{minutes} min"
-    return f"{sign}{secs} s"
 
 
 def next_checks(errors: list[str]) -> list[str]:

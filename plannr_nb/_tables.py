@@ -7,8 +7,9 @@ from typing import Any
 
 import polars as pl
 
+from ._durations import human_duration
 from ._markup import NO_MATH, escape_html
-from ._story import check_zone, human_duration
+from ._story import check_zone
 
 __all__ = ["Table", "table"]
 

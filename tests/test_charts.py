@@ -16,7 +16,7 @@ import vl_convert
 from polars.testing import assert_frame_equal
 
 from plannr_nb import gantt, save_chart, status_chart, step_stats, step_stats_chart, steps_frame
-from plannr_nb._charts import STATUS_COLORS, UNKNOWN_STATUS_COLOR, _human_duration
+from plannr_nb._charts import STATUS_COLORS, UNKNOWN_STATUS_COLOR
 
 UTC = dt.UTC
 TS = pl.Datetime("us", "UTC")
@@ -155,28 +155,6 @@ def compile_v5(spec: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-
-
-def test_human_duration_units() -> None:
-    """Gaps read as two units at most: days/hours, minutes/seconds, seconds, milliseconds."""
-    us = [0, 400, 850_000, 4_200_000, 12_000_000, 252_000_000, 240_000_000, 11_100_000_000]
-    us += [183_600_000_000, 172_800_000_000, -3_000_000]
-    frame = pl.DataFrame({"g": [dt.timedelta(microseconds=u) for u in us] + [None]})
-    got = frame.select(_human_duration(pl.col("g"))).to_series().to_list()
-    assert got == [
-        "0 ms",
-        "<1 ms",
-        "850 ms",
-        "4.2 s",
-        "12 s",
-        "4 min 12 s",
-        "4 min",
-        "3 h 5 min",
-        "2 d 3 h",
-        "2 d",
-        "-3 s",
-        None,
-    ]
 
 
 def test_gantt_encodes_executed_at_and_gap_bars(one: pl.DataFrame) -> None:

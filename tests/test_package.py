@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "_uuids": 0,
     "_markup": 0,
     "_statuses": 0,
+    "_durations": 0,
     "_demo": 1,
     "_sim": 2,
     "_ratelimit": 2,
@@ -42,7 +43,7 @@ LAYERS: dict[str, int] = {
     "_report": 6,
     "_cli": 7,
 }
-BASE_ONLY_NOTHING_OF_OURS = {"_config", "_errors", "_markup", "_statuses"}
+BASE_ONLY_NOTHING_OF_OURS = {"_config", "_durations", "_errors", "_markup", "_statuses"}
 
 
 def test_all_is_sorted_and_matches_what_the_package_exposes() -> None:
