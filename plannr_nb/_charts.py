@@ -42,6 +42,7 @@ import polars as pl
 
 from ._durations import duration_expr, human_duration
 from ._render import use_plannr_renderer
+from ._schemas import STEP_COLUMNS
 from ._statuses import (
     CANCELLED,
     COMPLETED,
@@ -91,21 +92,7 @@ STATUS_COLORS: Final[Mapping[str, str]] = {
 #: Any other status (or a missing one) is drawn in this colour, under its own name.
 UNKNOWN_STATUS_COLOR: Final = "#5B3A29"
 
-_STEPS_COLUMNS: Final = (
-    "execution_uuid",
-    "execution_name",
-    "execution_status",
-    "execution_created_at",
-    "execution_updated_at",
-    "position",
-    "name",
-    "status",
-    "errors",
-    "failed",
-    "executed_at",
-    "previous_at",
-    "gap",
-)
+#: What status_chart() reads of an executions frame (any subset of it with these will do).
 _EXECUTIONS_COLUMNS: Final = ("name", "status")
 
 _WIDTH: Final = 720
@@ -564,7 +551,7 @@ def gantt(
         If ``steps`` lacks steps-frame columns, ``tz`` is not a known zone or ``max_steps`` is
         not positive.
     """
-    _check_columns(steps, _STEPS_COLUMNS, "gantt()", "steps_frame")
+    _check_columns(steps, STEP_COLUMNS, "gantt()", "steps_frame")
     _check_tz(tz)
     if steps.height == 0:
         return _empty_chart("No steps to show.", title or "Execution timeline")
@@ -845,7 +832,7 @@ def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
     if per not in ("name", "step"):
         msg = f"per must be 'name' or 'step', not {per!r}"
         raise ValueError(msg)
-    _check_columns(steps, _STEPS_COLUMNS, "step_stats()", "steps_frame")
+    _check_columns(steps, STEP_COLUMNS, "step_stats()", "steps_frame")
     gap = pl.col("gap").cast(pl.Duration("us"))
     # A name that repeats within a blueprint ("Send reminder email" twice) is a different step
     # each time: keep them apart by their occurrence, robust to steps missing in some runs.

@@ -14,9 +14,10 @@ from ._client import AsyncPlannrClient, FetchResult, PlannrClient
 from ._config import BATCH_CHUNK_SIZE
 from ._connect import connect
 from ._errors import PlannrError
-from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
+from ._frames import build_frames
 from ._markup import NO_MATH, Markdown, escape_html, join, markdown
 from ._render import plannr_renderer
+from ._schemas import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
 from ._statuses import is_finished
 from ._story import check_zone, explain
 from ._tables import table

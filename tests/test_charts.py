@@ -17,28 +17,10 @@ from polars.testing import assert_frame_equal
 
 from plannr_nb import gantt, save_chart, status_chart, step_stats, step_stats_chart, steps_frame
 from plannr_nb._charts import STATUS_COLORS, UNKNOWN_STATUS_COLOR
+from plannr_nb._schemas import STEP_SCHEMA
 
 UTC = dt.UTC
-TS = pl.Datetime("us", "UTC")
-SCHEMA: dict[str, Any] = {
-    "execution_uuid": pl.String,
-    "execution_name": pl.String,
-    "execution_status": pl.String,
-    "execution_created_at": TS,
-    "execution_updated_at": TS,
-    "position": pl.Int64,
-    "step_uuid": pl.String,
-    "name": pl.String,
-    "status": pl.String,
-    "info": pl.String,
-    "errors": pl.List(pl.String),
-    "failed": pl.Boolean,
-    "created_at": TS,
-    "updated_at": TS,
-    "executed_at": TS,
-    "previous_at": TS,
-    "gap": pl.Duration("us"),
-}
+SCHEMA = STEP_SCHEMA  # the steps frame's one declaration
 T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=UTC)  # 10:00 BST in London
 
 

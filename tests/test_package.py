@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "_markup": 0,
     "_statuses": 0,
     "_durations": 0,
+    "_schemas": 0,
     "_demo": 1,
     "_sim": 2,
     "_ratelimit": 2,
