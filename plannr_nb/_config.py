@@ -7,6 +7,10 @@ from typing import Final
 DEFAULT_BASE_URL: Final = "https://api.plannrcrm.com"
 TOKEN_ENV_VARS: Final = ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN")
 ACCOUNT_ENV_VAR: Final = "PLANNR_ACCOUNT_UUID"
+#: Another address for the API (a sandbox, or a test server).
+BASE_URL_ENV_VAR: Final = "PLANNR_BASE_URL"
+#: Set to 1 to use the bundled demo data even when a token is set.
+DEMO_ENV_VAR: Final = "PLANNR_NB_DEMO"
 ACCOUNT_HEADER: Final = "X-PLANNR-ACCOUNT-UUID"
 
 #: Seconds an attempt may take, from the first byte sent to the last byte read.
