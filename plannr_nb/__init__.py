@@ -36,6 +36,7 @@ if _typing.TYPE_CHECKING:
     )
     from ._frames import accounts_frame, build_frames, executions_frame, parse_info, steps_frame
     from ._markup import Markdown, escape_html, escape_markdown, markdown
+    from ._options import Options, options
     from ._redact import Redactor, redact
     from ._report import render_report
     from ._statuses import (
@@ -71,6 +72,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidUUIDError": "_errors",
     "Markdown": "_markup",
     "NotFoundError": "_errors",
+    "Options": "_options",
     "PENDING_STATUSES": "_statuses",
     "PermissionDeniedError": "_errors",
     "PlannrClient": "_client",
@@ -98,6 +100,7 @@ _EXPORTS: dict[str, str] = {
     "markdown": "_markup",
     "normalize_status": "_statuses",
     "normalize_uuid": "_uuids",
+    "options": "_options",
     "parse_info": "_frames",
     "parse_uuid_text": "_uuids",
     "redact": "_redact",
@@ -127,6 +130,7 @@ __all__ = [
     "InvalidUUIDError",
     "Markdown",
     "NotFoundError",
+    "Options",
     "PENDING_STATUSES",
     "PermissionDeniedError",
     "PlannrClient",
@@ -154,6 +158,7 @@ __all__ = [
     "markdown",
     "normalize_status",
     "normalize_uuid",
+    "options",
     "parse_info",
     "parse_uuid_text",
     "redact",

@@ -41,6 +41,7 @@ import altair as alt
 import polars as pl
 
 from ._durations import duration_expr, human_duration
+from ._options import resolve_tz
 from ._render import use_plannr_renderer
 from ._schemas import STEP_COLUMNS
 from ._statuses import (
@@ -53,7 +54,6 @@ from ._statuses import (
     is_finished,
     status_expr,
 )
-from ._story import check_zone
 
 StatsPer = Literal["name", "step"]
 
@@ -171,11 +171,6 @@ def _check_columns(frame: pl.DataFrame, needed: Sequence[str], what: str, maker:
             f"{what} needs a frame from plannr_nb.{maker}(); missing columns: {', '.join(missing)}."
         )
         raise ValueError(msg)
-
-
-def _check_tz(tz: str) -> str:
-    check_zone(tz)
-    return tz
 
 
 def _wall_ms(expr: pl.Expr, tz: str) -> pl.Expr:
@@ -493,7 +488,7 @@ def _far_apart(steps: pl.DataFrame) -> bool:
 def gantt(
     steps: pl.DataFrame,
     *,
-    tz: str = "UTC",
+    tz: str | None = None,
     relative: bool = False,
     max_steps: int | None = GANTT_MAX_STEPS,
     width: int = _WIDTH,
@@ -521,8 +516,9 @@ def gantt(
     steps
         A steps frame from :func:`plannr_nb.steps_frame` (not modified).
     tz
-        IANA zone for the axis and tooltips, e.g. ``"Europe/London"``. Times are converted in
-        polars and drawn with UTC scales and formats, so every viewer sees the same times.
+        IANA zone for the axis and tooltips, e.g. ``"UTC"``; by default ``pnb.options.tz``
+        (``PLANNR_NB_TZ``, else Europe/London). Times are converted in polars and drawn with
+        UTC scales and formats, so every viewer sees the same times; the axis names the zone.
     relative
         If true, the x axis is the time since each execution was created (in seconds, minutes,
         hours or days, whichever fits), so runs days apart line up.
@@ -552,7 +548,7 @@ def gantt(
         not positive.
     """
     _check_columns(steps, STEP_COLUMNS, "gantt()", "steps_frame")
-    _check_tz(tz)
+    tz = resolve_tz(tz)
     if steps.height == 0:
         return _empty_chart("No steps to show.", title or "Execution timeline")
     selection = _limit_steps(steps, max_steps)

@@ -11,6 +11,8 @@ ACCOUNT_ENV_VAR: Final = "PLANNR_ACCOUNT_UUID"
 BASE_URL_ENV_VAR: Final = "PLANNR_BASE_URL"
 #: Set to 1 to use the bundled demo data even when a token is set.
 DEMO_ENV_VAR: Final = "PLANNR_NB_DEMO"
+#: The zone times are shown in by default (see ``pnb.options.tz``).
+TZ_ENV_VAR: Final = "PLANNR_NB_TZ"
 ACCOUNT_HEADER: Final = "X-PLANNR-ACCOUNT-UUID"
 
 #: Seconds an attempt may take, from the first byte sent to the last byte read.
@@ -38,3 +40,5 @@ MAX_PER_PAGE: Final = 500
 
 #: Zone assumed for timestamps that carry no offset (Plannr is a UK product).
 NAIVE_TIMESTAMP_ZONE: Final = "Europe/London"
+#: Zone times are shown in unless ``pnb.options.tz`` or :data:`TZ_ENV_VAR` says otherwise.
+DEFAULT_TZ: Final = "Europe/London"

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from ._durations import human_duration
 from ._markup import Markdown, code, join, markdown
+from ._options import check_zone, resolve_tz
 from ._statuses import FAILED_STATUSES, FINISHED_STATUSES, normalize_status
 from ._uuids import normalize_uuid
 
-__all__ = ["check_zone", "explain", "next_checks"]
+__all__ = ["explain", "next_checks"]
 
 # Known error texts -> what a support person should check next. Order matters: first match wins.
 _ADVICE: list[tuple[re.Pattern[str], str]] = [
@@ -53,18 +54,6 @@ _GENERIC = "Open the step in Plannr and check its configuration and the client's
 STALL_AFTER = timedelta(days=2)
 
 
-def check_zone(tz: str) -> ZoneInfo:
-    """The zone named ``tz``, or a ValueError that says what an IANA name looks like."""
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        msg = (
-            f"Unknown time zone {tz!r}: use an IANA name such as 'UTC' or 'Europe/London' "
-            "(install the 'tzdata' package if the system has no zone database)."
-        )
-        raise ValueError(msg) from exc
-
-
 def next_checks(errors: list[str]) -> list[str]:
     """What to check next for these error messages, most specific advice first, no repeats."""
     advice: list[str] = []
@@ -90,7 +79,7 @@ def explain(
     executions: pl.DataFrame,
     steps: pl.DataFrame,
     *,
-    tz: str = "Europe/London",
+    tz: str | None = None,
     now: datetime | None = None,
 ) -> Markdown:
     """The story of one execution, as Markdown: status, progress, failures, waits, next checks.
@@ -106,7 +95,8 @@ def explain(
     executions, steps:
         Frames from :func:`plannr_nb.executions_frame` and :func:`plannr_nb.steps_frame`.
     tz:
-        IANA zone the times are written in (each time names its zone).
+        IANA zone the times are written in (each time names its zone); by default
+        ``pnb.options.tz`` (``PLANNR_NB_TZ``, else Europe/London).
     now:
         The present, to tell a stalled run from a running one (default: the clock).
 
@@ -123,7 +113,7 @@ def explain(
         When the execution is not in ``executions``.
 
     """
-    zone = check_zone(tz)
+    zone = check_zone(resolve_tz(tz))
     execution_uuid = normalize_uuid(execution_uuid, kind="execution")
     now = now or datetime.now(UTC)
     rows = executions.filter(pl.col("execution_uuid") == execution_uuid)

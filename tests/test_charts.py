@@ -141,7 +141,7 @@ def compile_v5(spec: dict[str, Any]) -> str:
 
 def test_gantt_encodes_executed_at_and_gap_bars(one: pl.DataFrame) -> None:
     """Marks sit at executed_at; bars run from previous_at; one row per step in list order."""
-    spec = gantt(one).to_dict()
+    spec = gantt(one, tz="UTC").to_dict()
     rows = values(spec)
     assert [r["row"] for r in rows] == [
         "1. Send welcome email",
@@ -229,7 +229,7 @@ def test_status_colours_known_unknown_and_errored(one: pl.DataFrame) -> None:
 def test_the_ongoing_wait_runs_to_now(one: pl.DataFrame) -> None:
     """An unfinished run: its next step waits from the last executed step to `now`, in words."""
     now = T0 + dt.timedelta(days=2, hours=7)
-    spec = gantt(one, now=now).to_dict()
+    spec = gantt(one, now=now, tz="UTC").to_dict()
     pending = [r for r in values(spec) if not r["executed"]]
     assert len(pending) == 2
     last_executed = (T0 + dt.timedelta(seconds=3 * 3600 + 65)).timestamp() * 1000
@@ -301,7 +301,7 @@ def test_failure_ring_at_the_start_is_not_clipped() -> None:
         **EXEC_B,
         "steps": [("Send SMS", "failed", 0, ["SMTP 550"]), ("Next", "completed", 600, [])],
     }
-    spec = gantt(make_steps([first_fails])).to_dict()
+    spec = gantt(make_steps([first_fails]), tz="UTC").to_dict()
     domain = next(
         d["scale"]["domain"]
         for ch, d in encodings(spec)
@@ -404,7 +404,8 @@ def test_dst_note_when_clocks_change() -> None:
     )
     subtitle = gantt(frame, tz="Europe/London").to_dict()["title"]["subtitle"]
     assert any("clocks of Europe/London change" in line for line in subtitle)
-    assert not any("clocks" in line for line in gantt(frame).to_dict()["title"]["subtitle"])
+    utc = gantt(frame, tz="UTC").to_dict()["title"]["subtitle"]
+    assert not any("clocks" in line for line in utc)
 
 
 def test_bad_inputs_say_what_to_do(one: pl.DataFrame) -> None:

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "_statuses": 0,
     "_durations": 0,
     "_schemas": 0,
+    "_options": 0,
     "_demo": 1,
     "_sim": 2,
     "_ratelimit": 2,
