@@ -8,7 +8,8 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from ._charts import gantt, save_chart, status_chart, step_stats, step_stats_chart
+    from ._analysis import step_stats
+    from ._charts import gantt, save_chart, status_chart, step_stats_chart
     from ._client import AsyncPlannrClient, FetchResult, PlannrClient
     from ._connect import connect
     from ._demo import (
@@ -108,7 +109,7 @@ _EXPORTS: dict[str, str] = {
     "save_chart": "_charts",
     "status_chart": "_charts",
     "status_expr": "_statuses",
-    "step_stats": "_charts",
+    "step_stats": "_analysis",
     "step_stats_chart": "_charts",
     "steps_frame": "_frames",
     "table": "_tables",

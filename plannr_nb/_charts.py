@@ -35,15 +35,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
 import altair as alt
 import polars as pl
 
+from ._analysis import OUTLIER_FACTOR, StatsPer, step_stats
 from ._durations import duration_expr, human_duration
 from ._options import resolve_tz
 from ._render import use_plannr_renderer
-from ._schemas import STEP_COLUMNS
+from ._schemas import STEP_COLUMNS, require_columns
 from ._statuses import (
     CANCELLED,
     COMPLETED,
@@ -55,30 +56,22 @@ from ._statuses import (
     status_expr,
 )
 
-StatsPer = Literal["name", "step"]
-
 # Charts must show offline in any notebook that imported plannr-nb, not only in ours.
 use_plannr_renderer()
 
 __all__ = [
     "GANTT_MAX_STEPS",
-    "OUTLIER_FACTOR",
     "STATUS_COLORS",
     "UNKNOWN_STATUS_COLOR",
     "gantt",
     "save_chart",
     "status_chart",
     "status_palette",
-    "step_stats",
     "step_stats_chart",
 ]
 
 #: Most steps a Gantt draws by default (whole executions, most recent first).
 GANTT_MAX_STEPS: Final = 150
-#: A step name's slowest gap is flagged when it exceeds this many times its p90 gap.
-OUTLIER_FACTOR: Final = 3.0
-#: Gaps needed before a step name can be flagged as having an outlier.
-OUTLIER_MIN_COUNT: Final = 5
 
 #: The fixed palette (Okabe-Ito, colour-blind safe) for the statuses Plannr is known to use.
 STATUS_COLORS: Final[Mapping[str, str]] = {
@@ -157,20 +150,6 @@ def status_palette(statuses: Sequence[str]) -> tuple[list[str], list[str]]:
     domain += sorted(present - set(STATUS_COLORS))
     colors = [STATUS_COLORS.get(s, UNKNOWN_STATUS_COLOR) for s in domain]
     return domain, colors
-
-
-def _check_columns(frame: pl.DataFrame, needed: Sequence[str], what: str, maker: str) -> None:
-    if not isinstance(frame, pl.DataFrame):
-        msg = (
-            f"{what} needs a polars DataFrame from plannr_nb.{maker}(), got {type(frame).__name__}"
-        )
-        raise TypeError(msg)
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        msg = (
-            f"{what} needs a frame from plannr_nb.{maker}(); missing columns: {', '.join(missing)}."
-        )
-        raise ValueError(msg)
 
 
 def _wall_ms(expr: pl.Expr, tz: str) -> pl.Expr:
@@ -547,7 +526,7 @@ def gantt(
         If ``steps`` lacks steps-frame columns, ``tz`` is not a known zone or ``max_steps`` is
         not positive.
     """
-    _check_columns(steps, STEP_COLUMNS, "gantt()", "steps_frame")
+    require_columns(steps, STEP_COLUMNS, "gantt()", "steps_frame")
     tz = resolve_tz(tz)
     if steps.height == 0:
         return _empty_chart("No steps to show.", title or "Execution timeline")
@@ -799,98 +778,6 @@ def gantt(
 # Statistics
 
 
-def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
-    """Per step name across executions: counts, failures and gap statistics.
-
-    Parameters
-    ----------
-    steps
-        A steps frame from :func:`plannr_nb.steps_frame` (not modified).
-    per
-        ``"name"`` (default): one row per step name, across executions and blueprints.
-        ``"step"``: one row per blueprint step, i.e. per ``(execution_name, name,
-        occurrence)``, so a name that repeats within a run ("Send reminder email" twice) and
-        the same name in two blueprints stay apart.
-
-    Returns
-    -------
-    polars.DataFrame
-        In step order, with ``execution_name`` (the blueprint; with ``per="name"``, the
-        blueprints joined when the name occurs in several), ``name``, ``occurrence`` (1 for the
-        first step of that name in a run, 2 for the second, ...; null with ``per="name"``),
-        ``position`` (the first position seen, counted from 1 as everywhere steps are shown),
-        ``executions`` (distinct executions that have the step; with ``per="step"`` each run
-        has a blueprint step at most once, so it equals ``count``), ``count`` (step rows),
-        ``executed``, ``failures``, ``gap_median``, ``gap_p90``, ``gap_max`` (Duration; gaps
-        are the time since the previous step) and ``outlier`` (the slowest gap is more than
-        :data:`OUTLIER_FACTOR` times the p90, over at least :data:`OUTLIER_MIN_COUNT` gaps).
-    """
-    if per not in ("name", "step"):
-        msg = f"per must be 'name' or 'step', not {per!r}"
-        raise ValueError(msg)
-    _check_columns(steps, STEP_COLUMNS, "step_stats()", "steps_frame")
-    gap = pl.col("gap").cast(pl.Duration("us"))
-    # A name that repeats within a blueprint ("Send reminder email" twice) is a different step
-    # each time: keep them apart by their occurrence, robust to steps missing in some runs.
-    occurrence = pl.int_range(pl.len()).over("execution_uuid", "name", order_by="position") + 1
-    keys = ["execution_name", "name", "occurrence"] if per == "step" else ["name"]
-    blueprints = (
-        []
-        if per == "step"
-        else [
-            pl.col("execution_name")
-            .drop_nulls()
-            .unique(maintain_order=True)
-            .str.join(", ")
-            .alias("execution_name"),
-            pl.lit(None, dtype=pl.Int64).alias("occurrence"),
-        ]
-    )
-    stats = (
-        steps.with_columns(occurrence.cast(pl.Int64).alias("occurrence"))
-        .group_by(keys)
-        .agg(
-            *blueprints,
-            (pl.col("position").min() + 1).alias("position"),
-            pl.col("execution_uuid").n_unique().cast(pl.Int64).alias("executions"),
-            pl.len().cast(pl.Int64).alias("count"),
-            pl.col("executed_at").is_not_null().sum().cast(pl.Int64).alias("executed"),
-            pl.col("failed").fill_null(False).sum().cast(pl.Int64).alias("failures"),
-            gap.count().cast(pl.Int64).alias("gaps"),
-            gap.median().cast(pl.Duration("us")).alias("gap_median"),
-            gap.quantile(0.9, "nearest").cast(pl.Duration("us")).alias("gap_p90"),
-            gap.max().alias("gap_max"),
-        )
-        .with_columns(
-            (
-                (pl.col("gaps") >= OUTLIER_MIN_COUNT)
-                & (
-                    pl.col("gap_max").dt.total_microseconds()
-                    > OUTLIER_FACTOR * pl.col("gap_p90").dt.total_microseconds()
-                )
-                & (pl.col("gap_max") - pl.col("gap_p90") >= pl.duration(seconds=1))
-            )
-            .fill_null(False)
-            .alias("outlier")
-        )
-        .sort("execution_name", "position", "name", "occurrence", nulls_last=True)
-    )
-    return stats.select(
-        "execution_name",
-        "name",
-        "occurrence",
-        "position",
-        "executions",
-        "count",
-        "executed",
-        "failures",
-        "gap_median",
-        "gap_p90",
-        "gap_max",
-        "outlier",
-    )
-
-
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
 #: Blueprint names in step_stats_chart row labels are cut to this many characters.
 _BLUEPRINT_CHARS: Final = 22
@@ -1065,7 +952,7 @@ def status_chart(executions: pl.DataFrame, *, width: int = 560) -> alt.TopLevelM
     altair.Chart
         One bar per blueprint, most executions first, stacked by status in the fixed palette.
     """
-    _check_columns(executions, _EXECUTIONS_COLUMNS, "status_chart()", "executions_frame")
+    require_columns(executions, _EXECUTIONS_COLUMNS, "status_chart()", "executions_frame")
     title = "Executions by status and blueprint"
     if executions.height == 0:
         return _empty_chart("No executions to show.", title)

@@ -7,6 +7,7 @@ widgets, the tests and the store read them from here rather than spelling column
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import polars as pl
@@ -22,6 +23,7 @@ __all__ = [
     "STEP_COLUMNS",
     "STEP_SCHEMA",
     "UTC_DT",
+    "require_columns",
 ]
 
 #: Every timestamp of every frame: microseconds, tz-aware UTC.
@@ -121,3 +123,26 @@ ACCOUNT_SCHEMA: dict[str, pl.DataType] = {
 STEP_COLUMNS: Final = tuple(STEP_SCHEMA)
 #: The executions frame's columns, in order.
 EXECUTION_COLUMNS: Final = tuple(EXECUTION_SCHEMA)
+
+
+def require_columns(frame: pl.DataFrame, needed: Sequence[str], what: str, maker: str) -> None:
+    """Refuse anything but a polars frame holding ``needed``, saying which function makes one.
+
+    Raises
+    ------
+    TypeError
+        ``frame`` is not a polars DataFrame.
+    ValueError
+        Columns are missing (each is named).
+    """
+    if not isinstance(frame, pl.DataFrame):
+        msg = (
+            f"{what} needs a polars DataFrame from plannr_nb.{maker}(), got {type(frame).__name__}"
+        )
+        raise TypeError(msg)
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        msg = (
+            f"{what} needs a frame from plannr_nb.{maker}(); missing columns: {', '.join(missing)}."
+        )
+        raise ValueError(msg)

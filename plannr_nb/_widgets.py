@@ -9,7 +9,8 @@ from typing import Any
 
 import polars as pl
 
-from ._charts import gantt, status_chart, step_stats, step_stats_chart
+from ._analysis import step_stats
+from ._charts import gantt, status_chart, step_stats_chart
 from ._client import AsyncPlannrClient, FetchResult, PlannrClient
 from ._config import BATCH_CHUNK_SIZE, DEFAULT_TZ
 from ._connect import connect
