@@ -9,7 +9,7 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from ._analysis import step_stats
-    from ._charts import gantt, save_chart, status_chart, step_stats_chart
+    from ._charts import save_chart, status_chart, step_stats_chart
     from ._client import AsyncPlannrClient, FetchResult, PlannrClient
     from ._connect import connect
     from ._demo import (
@@ -36,6 +36,7 @@ if _typing.TYPE_CHECKING:
         ValidationError,
     )
     from ._frames import accounts_frame, build_frames, executions_frame, parse_info, steps_frame
+    from ._gantt import gantt
     from ._markup import Markdown, escape_html, escape_markdown, markdown
     from ._options import Options, options
     from ._redact import Redactor, redact
@@ -93,7 +94,7 @@ _EXPORTS: dict[str, str] = {
     "escape_markdown": "_markup",
     "executions_frame": "_frames",
     "explain": "_story",
-    "gantt": "_charts",
+    "gantt": "_gantt",
     "human_duration": "_durations",
     "is_failed": "_statuses",
     "is_finished": "_statuses",

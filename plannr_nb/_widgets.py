@@ -10,12 +10,13 @@ from typing import Any
 import polars as pl
 
 from ._analysis import step_stats
-from ._charts import gantt, status_chart, step_stats_chart
+from ._charts import status_chart, step_stats_chart
 from ._client import AsyncPlannrClient, FetchResult, PlannrClient
 from ._config import BATCH_CHUNK_SIZE, DEFAULT_TZ
 from ._connect import connect
 from ._errors import PlannrError
 from ._frames import build_frames
+from ._gantt import gantt
 from ._markup import NO_MATH, Markdown, escape_html, join, markdown
 from ._options import resolve_tz
 from ._render import plannr_renderer

@@ -669,3 +669,33 @@ def test_step_stats_ticks_never_collide() -> None:
         assert all(b - a >= _TICK_SPACING_PX for a, b in itertools.pairwise(xs))
     assert 1 not in _spaced_ticks(30 * 86400, 560)
     assert 1 in _spaced_ticks(20, 560)
+
+
+def test_executions_whose_lane_labels_collide_get_a_lane_each() -> None:
+    """Same blueprint, status, minute and UUID prefix: lanes show full UUIDs, steps stay apart."""
+    twins = [
+        {
+            "uuid": f"cccccccc-a749-4b21-88a5-b27ef8b1687{last}",
+            "created": T0 + dt.timedelta(seconds=seconds),
+            "updated": T0 + dt.timedelta(minutes=5),
+            "status": "completed",
+            "steps": [
+                ("Send welcome email", "completed", 60, []),
+                ("Send SMS", "completed", 90, []),
+            ],
+        }
+        for last, seconds in (("1", 5), ("2", 20))
+    ]
+    frame = make_steps(twins)
+    spec = gantt(frame, tz="UTC").to_dict()
+    lanes = spec["facet"]["row"]["sort"]
+    assert len(lanes) == 2
+    assert [lane.split(" · ")[1] for lane in lanes] == [t["uuid"] for t in twins]
+    rows = values(spec)
+    for twin, lane in zip(twins, lanes, strict=True):
+        own = [r for r in rows if r["lane"] == lane]
+        assert [r["row"] for r in own] == ["1. Send welcome email", "2. Send SMS"]
+        assert own[0]["x_start"] == twin["created"].timestamp() * 1000  # type: ignore[attr-defined]
+    # Labels that do not collide keep the short UUID.
+    short = gantt(make_steps([EXEC_A, EXEC_B]), tz="UTC").to_dict()["facet"]["row"]["sort"]
+    assert [lane.split(" · ")[1] for lane in short] == ["aaaaaaaa", "bbbbbbbb"]

@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "_story": 3,
     "_analysis": 4,
     "_charts": 5,
+    "_gantt": 5,
     "_render": 5,
     "_tables": 5,
     "_widgets": 6,
