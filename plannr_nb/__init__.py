@@ -8,7 +8,8 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from ._charts import gantt, save_chart, status_chart, step_stats, step_stats_chart
+    from ._analysis import step_stats
+    from ._charts import save_chart, status_chart, step_stats_chart
     from ._client import AsyncPlannrClient, FetchResult, PlannrClient
     from ._connect import connect
     from ._demo import (
@@ -18,6 +19,7 @@ if _typing.TYPE_CHECKING:
         DEMO_STORY_UUID,
         load_demo_executions,
     )
+    from ._durations import human_duration
     from ._errors import (
         ApiError,
         AuthenticationError,
@@ -34,10 +36,22 @@ if _typing.TYPE_CHECKING:
         ValidationError,
     )
     from ._frames import accounts_frame, build_frames, executions_frame, parse_info, steps_frame
+    from ._gantt import gantt
     from ._markup import Markdown, escape_html, escape_markdown, markdown
+    from ._options import Options, options
     from ._redact import Redactor, redact
     from ._report import render_report
-    from ._story import explain, human_duration
+    from ._statuses import (
+        FAILED_STATUSES,
+        FINISHED_STATUSES,
+        PENDING_STATUSES,
+        RUNNING_STATUSES,
+        is_failed,
+        is_finished,
+        normalize_status,
+        status_expr,
+    )
+    from ._story import explain
     from ._tables import table
     from ._uuids import normalize_uuid, parse_uuid_text
     from ._widgets import ExecutionExplorer
@@ -54,13 +68,18 @@ _EXPORTS: dict[str, str] = {
     "DEMO_SNAPSHOT": "_demo",
     "DEMO_STORY_UUID": "_demo",
     "ExecutionExplorer": "_widgets",
+    "FAILED_STATUSES": "_statuses",
+    "FINISHED_STATUSES": "_statuses",
     "FetchResult": "_client",
     "InvalidUUIDError": "_errors",
     "Markdown": "_markup",
     "NotFoundError": "_errors",
+    "Options": "_options",
+    "PENDING_STATUSES": "_statuses",
     "PermissionDeniedError": "_errors",
     "PlannrClient": "_client",
     "PlannrError": "_errors",
+    "RUNNING_STATUSES": "_statuses",
     "RateLimitError": "_errors",
     "Redactor": "_redact",
     "RequestTimeoutError": "_errors",
@@ -75,18 +94,23 @@ _EXPORTS: dict[str, str] = {
     "escape_markdown": "_markup",
     "executions_frame": "_frames",
     "explain": "_story",
-    "gantt": "_charts",
-    "human_duration": "_story",
+    "gantt": "_gantt",
+    "human_duration": "_durations",
+    "is_failed": "_statuses",
+    "is_finished": "_statuses",
     "load_demo_executions": "_demo",
     "markdown": "_markup",
+    "normalize_status": "_statuses",
     "normalize_uuid": "_uuids",
+    "options": "_options",
     "parse_info": "_frames",
     "parse_uuid_text": "_uuids",
     "redact": "_redact",
     "render_report": "_report",
     "save_chart": "_charts",
     "status_chart": "_charts",
-    "step_stats": "_charts",
+    "status_expr": "_statuses",
+    "step_stats": "_analysis",
     "step_stats_chart": "_charts",
     "steps_frame": "_frames",
     "table": "_tables",
@@ -102,13 +126,18 @@ __all__ = [
     "DEMO_SNAPSHOT",
     "DEMO_STORY_UUID",
     "ExecutionExplorer",
+    "FAILED_STATUSES",
+    "FINISHED_STATUSES",
     "FetchResult",
     "InvalidUUIDError",
     "Markdown",
     "NotFoundError",
+    "Options",
+    "PENDING_STATUSES",
     "PermissionDeniedError",
     "PlannrClient",
     "PlannrError",
+    "RUNNING_STATUSES",
     "RateLimitError",
     "Redactor",
     "RequestTimeoutError",
@@ -125,15 +154,20 @@ __all__ = [
     "explain",
     "gantt",
     "human_duration",
+    "is_failed",
+    "is_finished",
     "load_demo_executions",
     "markdown",
+    "normalize_status",
     "normalize_uuid",
+    "options",
     "parse_info",
     "parse_uuid_text",
     "redact",
     "render_report",
     "save_chart",
     "status_chart",
+    "status_expr",
     "step_stats",
     "step_stats_chart",
     "steps_frame",

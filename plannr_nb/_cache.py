@@ -29,8 +29,8 @@ from typing import Any
 
 import orjson
 
-from ._config import FINISHED_STATUSES
 from ._errors import ConfigurationError, InvalidUUIDError
+from ._statuses import FINISHED_STATUSES, normalize_status
 from ._uuids import normalize_uuid
 
 logger = logging.getLogger("plannr_nb")
@@ -80,7 +80,7 @@ class CachedExecution:
     @property
     def finished(self) -> bool:
         """Whether the execution's status means it will not change any more."""
-        return str(self.execution.get("status", "")).lower() in FINISHED_STATUSES
+        return normalize_status(self.execution.get("status")) in FINISHED_STATUSES
 
     def serves(self, include_account: bool) -> bool:
         """Whether this snapshot may answer a request without asking the API."""

@@ -14,7 +14,7 @@ from typing import Final, TypeAlias
 
 import polars as pl
 
-from ._config import FAILED_STATUSES, FINISHED_STATUSES
+from ._statuses import is_failed, is_finished
 
 __all__ = [
     "PLACEHOLDERS",
@@ -59,8 +59,7 @@ def _collect(query: pl.LazyFrame) -> pl.DataFrame:
 
 def _failed_run() -> pl.Expr:
     """A run failed when its status says so or any of its steps failed (info included)."""
-    status = pl.col("status").str.to_lowercase().is_in(list(FAILED_STATUSES)).fill_null(False)
-    return status | (pl.col("failed_step_count").fill_null(0) > 0)
+    return is_failed("status") | (pl.col("failed_step_count").fill_null(0) > 0)
 
 
 def failure_trend(executions: Frame, every: str = "1d", by: str | None = "name") -> pl.DataFrame:
@@ -216,10 +215,9 @@ def stalled(
 
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
-    finished = list(FINISHED_STATUSES)
     ex = _lazy(executions)
     st = _lazy(steps)
-    unfinished = ex.filter(~pl.col("status").is_in(finished).fill_null(False)).select(
+    unfinished = ex.filter(~is_finished("status")).select(
         "execution_uuid",
         "name",
         "account_name",
@@ -230,7 +228,7 @@ def stalled(
         st.filter(
             pl.col("executed_at").is_null()
             & ~pl.col("failed").fill_null(False)
-            & ~pl.col("execution_status").is_in(finished).fill_null(False)
+            & ~is_finished("execution_status")
         )
         .select("execution_uuid", "position", "name")
         .group_by("execution_uuid")
@@ -240,10 +238,7 @@ def stalled(
         )
     )
     learned = (
-        st.filter(
-            pl.col("execution_status").is_in(finished).fill_null(False)
-            & pl.col("gap").is_not_null()
-        )
+        st.filter(is_finished("execution_status") & pl.col("gap").is_not_null())
         .group_by("execution_name", "position")
         .agg(
             learned=pl.col("gap").quantile(percentile, interpolation="higher"),

@@ -34,13 +34,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from ._config import FAILED_STATUSES, NAIVE_TIMESTAMP_ZONE
+from ._config import NAIVE_TIMESTAMP_ZONE
 from ._errors import ResponseFormatError
+from ._schemas import (
+    ACCOUNT_DATES,
+    ACCOUNT_DATETIMES,
+    ACCOUNT_RELATIONS,
+    ACCOUNT_SCHEMA,
+    ACCOUNT_TEXT,
+    EXECUTION_SCHEMA,
+    STEP_SCHEMA,
+    UTC_DT,
+)
+from ._statuses import is_failed
 
 __all__ = [
-    "ACCOUNT_SCHEMA",
-    "EXECUTION_SCHEMA",
-    "STEP_SCHEMA",
     "Frames",
     "Payloads",
     "accounts_frame",
@@ -52,95 +60,6 @@ __all__ = [
 
 Payload: TypeAlias = Mapping[str, Any] | str | bytes | bytearray | memoryview
 Payloads: TypeAlias = Payload | Iterable[Payload]
-
-UTC_DT = pl.Datetime("us", "UTC")
-
-# The contract columns first, in its order; what users also need after them.
-STEP_SCHEMA: dict[str, pl.DataType] = {
-    "execution_uuid": pl.String(),
-    "position": pl.Int64(),
-    "step_uuid": pl.String(),
-    "name": pl.String(),
-    "status": pl.String(),
-    "info": pl.String(),
-    "errors": pl.List(pl.String()),
-    "created_at": UTC_DT,
-    "updated_at": UTC_DT,
-    "executed_at": UTC_DT,
-    "previous_at": UTC_DT,
-    "gap": pl.Duration("us"),
-    "failed": pl.Boolean(),
-    "execution_name": pl.String(),
-    "execution_status": pl.String(),
-    "execution_created_at": UTC_DT,
-    "execution_updated_at": UTC_DT,
-}
-
-EXECUTION_SCHEMA: dict[str, pl.DataType] = {
-    "execution_uuid": pl.String(),
-    "name": pl.String(),
-    "status": pl.String(),
-    "triggered_by": pl.String(),
-    "created_at": UTC_DT,
-    "updated_at": UTC_DT,
-    "step_count": pl.Int64(),
-    "failed_step_count": pl.Int64(),
-    "first_executed_at": UTC_DT,
-    "last_executed_at": UTC_DT,
-    "next_step_name": pl.String(),
-    "previous_step_name": pl.String(),
-    "account_uuid": pl.String(),
-    "account_name": pl.String(),
-    "executed_step_count": pl.Int64(),
-    "span": pl.Duration("us"),
-    "first_failed_step": pl.String(),
-    "errors": pl.List(pl.String()),
-}
-
-_ACCOUNT_TEXT = ("uuid", "name", "first_name", "last_name", "email", "type", "role")
-# The documented response gives the *_date fields as full timestamps with offsets: UTC
-# datetimes like every other timestamp. inactive_at is documented as a date alone.
-_ACCOUNT_DATETIMES = (
-    "created_at",
-    "updated_at",
-    "first_contact_date",
-    "next_review_date",
-    "previous_review_date",
-    "anniversary_review_date",
-    "terms_of_business_at",
-    "client_agreement_at",
-    "last_interaction_at",
-)
-_ACCOUNT_DATES = ("inactive_at",)
-_ACCOUNT_RELATIONS = (
-    "firm",
-    "primary_phone_number",
-    "primary_email",
-    "assigned_adviser",
-    "assigned_administrator",
-    "assigned_paraplanner",
-    "introduced_by",
-    "business_unit",
-    "groups",
-    "tags",
-    "owners",
-    "circles",
-    "joint_account_circle",
-)
-
-ACCOUNT_SCHEMA: dict[str, pl.DataType] = {
-    "account_uuid": pl.String(),
-    **{name: pl.String() for name in _ACCOUNT_TEXT[1:]},
-    **{name: UTC_DT for name in _ACCOUNT_DATETIMES},
-    **{name: pl.Date() for name in _ACCOUNT_DATES},
-    **{name: pl.String() for name in _ACCOUNT_RELATIONS},
-    "with_login": pl.Boolean(),
-    "has_joint_account": pl.Boolean(),
-    "can_be_deleted": pl.Boolean(),
-    "ownership_percentage": pl.Int64(),
-    "referral_code": pl.String(),
-    "photo_url": pl.String(),
-}
 
 # --- reading: bodies -> arrow, a slice at a time, in threads --------------------------------
 
@@ -947,11 +866,9 @@ def _steps_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
         (pl.int_range(pl.len(), dtype=pl.Int64) - starts.gather(row)).alias("position"),
         _errors_column(steps["info"]).alias("errors"),
     )
-    status = pl.col("status").str.to_lowercase()
     return (
         steps.with_columns(
-            failed=status.is_in(list(FAILED_STATUSES)).fill_null(False)
-            | (pl.col("errors").list.len() > 0),
+            failed=is_failed("status") | (pl.col("errors").list.len() > 0),
             previous_at=pl.when(pl.col("position") == 0)
             .then(pl.col("execution_created_at"))
             .otherwise(pl.col("executed_at").shift(1)),
@@ -1284,16 +1201,16 @@ def _as_date(value: Any, where: str) -> date | None:
 
 def _account_row(account: dict[str, Any], where: str) -> dict[str, Any]:
     row: dict[str, Any] = {"account_uuid": _as_text(account.get("uuid"))}
-    for name in _ACCOUNT_TEXT[1:]:
+    for name in ACCOUNT_TEXT[1:]:
         row[name] = _as_text(account.get(name))
     if row["name"] is None:
         full = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
         row["name"] = full or None
-    for name in _ACCOUNT_DATETIMES:
+    for name in ACCOUNT_DATETIMES:
         row[name] = _as_datetime(account.get(name), f"{where}.{name}")
-    for name in _ACCOUNT_DATES:
+    for name in ACCOUNT_DATES:
         row[name] = _as_date(account.get(name), f"{where}.{name}")
-    for name in _ACCOUNT_RELATIONS:
+    for name in ACCOUNT_RELATIONS:
         row[name] = _readable(account.get(name))
     row["with_login"] = _as_bool(account.get("with_login"))
     row["has_joint_account"] = _as_bool(account.get("has_joint_account"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._config import TOKEN_ENV_VARS
+from ._config import BASE_URL_ENV_VAR, TOKEN_ENV_VARS
 from ._markup import escape_html
 
 __all__ = ["Report", "bundled_notebook", "render_report"]
@@ -151,7 +151,7 @@ def _environment(demo: bool, base_url: str | None) -> Iterator[None]:
             for name in TOKEN_ENV_VARS:
                 os.environ.pop(name, None)
         if base_url:
-            os.environ["PLANNR_BASE_URL"] = base_url
+            os.environ[BASE_URL_ENV_VAR] = base_url
         os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         yield
     finally:

@@ -37,7 +37,8 @@ import polars as pl
 
 from ._config import STORE_ENV_VAR
 from ._errors import PlannrError
-from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
+from ._schemas import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
+from ._statuses import is_finished
 
 __all__ = ["PARTITION", "SCHEMA_VERSION", "Store", "StoreError", "UpsertResult", "open_store"]
 
@@ -263,10 +264,10 @@ class Store:
         """The accounts, one row each (ACCOUNT_SCHEMA and ``created_month``)."""
         return self._scan("accounts")
 
-    def unfinished_uuids(self, finished: frozenset[str]) -> list[str]:
-        """UUIDs of stored executions whose status is not in ``finished``, oldest first."""
+    def unfinished_uuids(self) -> list[str]:
+        """UUIDs of stored executions that have not finished, oldest first."""
         frame = (
-            self.executions.filter(~pl.col("status").is_in(list(finished)).fill_null(True))
+            self.executions.filter(~is_finished("status"))
             .sort("created_at")
             .select("execution_uuid")
             .collect()

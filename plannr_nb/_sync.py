@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
-from ._config import FINISHED_STATUSES
 from ._errors import PlannrError
 from ._frames import build_frames
 from ._store import Store
@@ -132,11 +131,7 @@ class _Run:
         state.pop("pass", None)
         state["listed_at"] = datetime.now(UTC).isoformat()
         self.store.set_sync_state(state)
-        todo = [
-            uuid
-            for uuid in self.store.unfinished_uuids(FINISHED_STATUSES)
-            if uuid not in self.listed
-        ]
+        todo = [uuid for uuid in self.store.unfinished_uuids() if uuid not in self.listed]
         self.bar = _bar(self.progress and bool(todo), "refreshed", total=len(todo))
         return todo
 
@@ -165,7 +160,7 @@ class _Run:
         self.bar.close()
         # Each page wrote a file per partition: merge where they piled up.
         self.store.compact(min_files=_COMPACT_AT)
-        self.summary.still_unfinished = len(self.store.unfinished_uuids(FINISHED_STATUSES))
+        self.summary.still_unfinished = len(self.store.unfinished_uuids())
         state = self.store.sync_state
         state["synced_at"] = datetime.now(UTC).isoformat()
         self.store.set_sync_state(state)

@@ -7,8 +7,9 @@ from typing import Any
 
 import polars as pl
 
+from ._durations import human_duration
 from ._markup import NO_MATH, escape_html
-from ._story import check_zone, human_duration
+from ._options import check_zone, resolve_tz
 
 __all__ = ["Table", "table"]
 
@@ -99,7 +100,7 @@ class Table:
 def table(
     frame: pl.DataFrame,
     *,
-    tz: str = "UTC",
+    tz: str | None = None,
     max_rows: int = 100,
     caption: str | None = None,
 ) -> Table:
@@ -114,7 +115,8 @@ def table(
     frame:
         Any polars frame.
     tz:
-        IANA zone for timestamps.
+        IANA zone for timestamps; by default ``pnb.options.tz`` (``PLANNR_NB_TZ``, else
+        Europe/London). The caption names it.
     max_rows:
         Most rows shown; a caption says how many were left out.
     caption:
@@ -124,5 +126,5 @@ def table(
     if not isinstance(frame, pl.DataFrame):
         msg = f"table() shows a polars DataFrame, not {type(frame).__name__}: pl.from_pandas(df)"
         raise TypeError(msg)
-    check_zone(tz)  # fail early, with a message that says what a zone name looks like
-    return Table(frame, tz=tz, max_rows=max_rows, caption=caption)
+    # Fail early, with a message that says what a zone name looks like.
+    return Table(frame, tz=resolve_tz(tz), max_rows=max_rows, caption=caption)

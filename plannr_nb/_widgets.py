@@ -9,15 +9,20 @@ from typing import Any
 
 import polars as pl
 
-from ._charts import gantt, status_chart, step_stats, step_stats_chart
+from ._analysis import step_stats
+from ._charts import status_chart, step_stats_chart
 from ._client import AsyncPlannrClient, FetchResult, PlannrClient
-from ._config import BATCH_CHUNK_SIZE, FINISHED_STATUSES
+from ._config import BATCH_CHUNK_SIZE, DEFAULT_TZ
 from ._connect import connect
 from ._errors import PlannrError
-from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
+from ._frames import build_frames
+from ._gantt import gantt
 from ._markup import NO_MATH, Markdown, escape_html, join, markdown
+from ._options import resolve_tz
 from ._render import plannr_renderer
-from ._story import check_zone, explain
+from ._schemas import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
+from ._statuses import is_finished
+from ._story import explain
 from ._tables import table
 from ._uuids import UUIDEntry, parse_uuid_text
 
@@ -36,7 +41,7 @@ REFRESH_CHOICES: tuple[tuple[str, int], ...] = (
     ("every minute", 60),
     ("every 5 minutes", 300),
 )
-ZONES = ("Europe/London", "UTC")
+ZONES = (DEFAULT_TZ, "UTC")
 _RAW_LIMIT = 20
 _TABLE_ROWS = 200
 _STORIES = 5
@@ -70,7 +75,8 @@ class ExecutionExplorer:
     include_account:
         Initial state of the "include account" toggle.
     tz:
-        Time zone of the timeline and the story.
+        Time zone of the timeline, the tables and the story (the Zone menu changes it); by
+        default ``pnb.options.tz`` (``PLANNR_NB_TZ``, else Europe/London).
     auto_refresh:
         Seconds between automatic refreshes of running executions (0: off).
     fetch:
@@ -84,14 +90,14 @@ class ExecutionExplorer:
         *,
         uuids: str | Sequence[str] = "",
         include_account: bool = False,
-        tz: str = "Europe/London",
+        tz: str | None = None,
         auto_refresh: int = 0,
         fetch: bool = False,
     ) -> None:
         if isinstance(client, AsyncPlannrClient):
             msg = "ExecutionExplorer needs a PlannrClient (the blocking one), not the async one"
             raise TypeError(msg)
-        check_zone(tz)  # an unknown zone fails here, not at draw time
+        tz = resolve_tz(tz)  # an unknown zone fails here, not at draw time
         if auto_refresh < 0:
             msg = f"auto_refresh is seconds between refreshes (0: off), not {auto_refresh}"
             raise ValueError(msg)
@@ -278,9 +284,7 @@ class ExecutionExplorer:
     def refresh(self) -> FetchResult:
         """Fetch again the executions that have not finished, and update everything."""
         with self._lock:
-            running = self.executions.filter(
-                ~pl.col("status").is_in(list(FINISHED_STATUSES)) | pl.col("status").is_null()
-            )["execution_uuid"].to_list()
+            running = self.executions.filter(~is_finished())["execution_uuid"].to_list()
             if not running:
                 self._say("Every execution shown has finished: nothing to refresh.")
                 return FetchResult()
@@ -322,7 +326,7 @@ class ExecutionExplorer:
     def _rebuild(self, refreshed: int | None = None) -> None:
         frames = build_frames(self.payloads, accounts=self.include_account.value)
         self.executions, self.steps, self.accounts = frames
-        running = self.executions.filter(~pl.col("status").is_in(list(FINISHED_STATUSES))).height
+        running = self.executions.filter(~is_finished()).height
         self.refresh_button.disabled = running == 0
         n, e = self.executions.height, len(self.errors)
         message = f"Fetched {n} execution{'s' if n != 1 else ''}"

@@ -23,13 +23,8 @@ from plannr_nb import (
     parse_info,
     steps_frame,
 )
-from plannr_nb._frames import (
-    ACCOUNT_SCHEMA,
-    EXECUTION_SCHEMA,
-    STEP_SCHEMA,
-    build_frames,
-    frames_from_bodies,
-)
+from plannr_nb._frames import build_frames, frames_from_bodies
+from plannr_nb._schemas import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DOC = json.loads((FIXTURES / "documented_execution.json").read_text())

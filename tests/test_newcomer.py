@@ -138,7 +138,7 @@ def test_help_imports_neither_papermill_nor_nbconvert() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stderr
-    assert 'tz="Europe/London"' in result.stdout  # the parameters of the bundled notebooks
+    assert "tz=None" in result.stdout  # the bundled notebooks' parameters (None: pnb.options.tz)
     assert "execution_uuid=None" in result.stdout
 
 
