@@ -89,20 +89,24 @@ EXECUTION_SCHEMA: dict[str, pl.DataType] = {
 }
 
 _ACCOUNT_TEXT = ("uuid", "name", "first_name", "last_name", "email", "type", "role")
-# The documented response gives the *_date fields as full timestamps with offsets: UTC
-# datetimes like every other timestamp. inactive_at is documented as a date alone.
 _ACCOUNT_DATETIMES = (
     "created_at",
     "updated_at",
-    "first_contact_date",
-    "next_review_date",
-    "previous_review_date",
-    "anniversary_review_date",
     "terms_of_business_at",
     "client_agreement_at",
     "last_interaction_at",
 )
-_ACCOUNT_DATES = ("inactive_at",)
+# The *_date fields are calendar dates (a review is due on a day) that the API writes as
+# timestamps, at local midnight in real data ("2026-06-08T00:00:00+01:00"): in UTC that is the
+# evening before. They are dates, read as written in their own offset; inactive_at is
+# documented as a date alone.
+_ACCOUNT_DATES = (
+    "first_contact_date",
+    "next_review_date",
+    "previous_review_date",
+    "anniversary_review_date",
+    "inactive_at",
+)
 _ACCOUNT_RELATIONS = (
     "firm",
     "primary_phone_number",
@@ -895,8 +899,9 @@ def accounts_frame(payloads: Payloads) -> pl.DataFrame:
     Relation fields (``firm``, ``assigned_adviser``, ``tags``, ...) are reduced to a readable
     value: an object's name (or uuid), a list's names joined with ", ". The API documentation's
     placeholders such as ``App\Http\Resources\FirmResource`` are not data and become null.
-    Timestamps (the ``*_at`` and ``*_date`` fields) are UTC datetimes; a time without an offset
-    is read as UK local time, a date alone as its UK midnight. ``inactive_at`` is a date. The
+    Timestamps (the ``*_at`` fields) are UTC datetimes; a time without an offset is read as UK
+    local time. The ``*_date`` fields and ``inactive_at`` are dates: the calendar date as the
+    API wrote it, in its own offset (a review due on 8 June stays 8 June in every zone). The
     last copy of an account wins.
 
     Parameters

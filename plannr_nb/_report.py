@@ -54,6 +54,8 @@ _STYLE_PROPERTIES = frozenset(
         *("color", "background-color", "font-weight", "font-style", "font-size"),
         *("text-align", "text-decoration", "vertical-align", "white-space", "display"),
         *("width", "height", "max-width", "max-height", "margin", "padding"),
+        # wide tables scroll in their own block and keep readable column widths
+        *("overflow", "overflow-x", "overflow-y", "min-width", "overflow-wrap"),
     }
 )
 _DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.I)
