@@ -24,6 +24,7 @@ if _typing.TYPE_CHECKING:
         ConfigurationError,
         InvalidUUIDError,
         NotFoundError,
+        NothingFetchedError,
         PermissionDeniedError,
         PlannrError,
         RateLimitError,
@@ -36,7 +37,7 @@ if _typing.TYPE_CHECKING:
     from ._frames import accounts_frame, build_frames, executions_frame, parse_info, steps_frame
     from ._markup import Markdown, escape_html, escape_markdown, markdown
     from ._redact import Redactor, redact
-    from ._report import render_report
+    from ._report import render_report, show_not_fetched
     from ._story import explain, human_duration
     from ._tables import table
     from ._uuids import normalize_uuid, parse_uuid_text
@@ -58,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidUUIDError": "_errors",
     "Markdown": "_markup",
     "NotFoundError": "_errors",
+    "NothingFetchedError": "_errors",
     "PermissionDeniedError": "_errors",
     "PlannrClient": "_client",
     "PlannrError": "_errors",
@@ -84,6 +86,7 @@ _EXPORTS: dict[str, str] = {
     "parse_uuid_text": "_uuids",
     "redact": "_redact",
     "render_report": "_report",
+    "show_not_fetched": "_report",
     "save_chart": "_charts",
     "status_chart": "_charts",
     "step_stats": "_charts",
@@ -106,6 +109,7 @@ __all__ = [
     "InvalidUUIDError",
     "Markdown",
     "NotFoundError",
+    "NothingFetchedError",
     "PermissionDeniedError",
     "PlannrClient",
     "PlannrError",
@@ -133,6 +137,7 @@ __all__ = [
     "redact",
     "render_report",
     "save_chart",
+    "show_not_fetched",
     "status_chart",
     "step_stats",
     "step_stats_chart",

@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from ._config import TOKEN_ENV_VARS
+from ._errors import NothingFetchedError
 from ._report import _notebooks_dir, render_report
+
+#: Exit status of ``plannr-nb report`` when no execution could be fetched (the report says why).
+EXIT_NOTHING_FETCHED = 3
 
 DEFAULT_WORKSPACE = "plannr-notebooks"
 #: Default settings for the JupyterLab ``plannr-nb lab`` opens: no "news?" pop-up over outputs.
@@ -251,6 +255,14 @@ def _report(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"plannr-nb report: {exc}", file=sys.stderr)
         return 2
+    except NothingFetchedError as exc:
+        written = exc.report.html if hasattr(exc.report, "html") else args.output
+        print(
+            f"plannr-nb report: no execution could be fetched: {exc}.\n"
+            f"The report, with the reason for each input, is in {written} (and its .ipynb).",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_FETCHED
     except Exception as exc:
         if type(exc).__name__ != "PapermillExecutionError":
             raise
@@ -264,6 +276,12 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     print(f"Report: {result.html}")
     print(f"Executed notebook: {result.notebook}")
+    if result.not_fetched:
+        print(
+            f"plannr-nb report: {result.not_fetched} of {result.requested} executions could not "
+            "be fetched: see the report",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -187,3 +188,23 @@ def table(
         raise TypeError(msg)
     check_zone(tz)  # fail early, with a message that says what a zone name looks like
     return Table(frame, tz=tz, max_rows=max_rows, caption=caption, short_uuids=short_uuids)
+
+
+def errors_frame(
+    errors: Mapping[str, object], *, mask: Callable[[str], str] = str
+) -> pl.DataFrame:
+    """Inputs that could not be fetched, one row each: ``input``, ``error``, ``what happened``.
+
+    ``error`` is the exception's class name (empty for a reason given as text); ``mask``
+    rewrites the explanation (a redactor's ``text``).
+    """
+    return pl.DataFrame(
+        {
+            "input": [str(key) for key in errors],
+            "error": [
+                "" if isinstance(err, str) else type(err).__name__ for err in errors.values()
+            ],
+            "what happened": [mask(str(err)) for err in errors.values()],
+        },
+        schema={"input": pl.String, "error": pl.String, "what happened": pl.String},
+    )

@@ -1,0 +1,149 @@
+"""Issue 12, second part: nothing fetched, redaction in the explorer, wide tables, dates,
+reports without interactive wording and with alt text."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+
+import polars as pl
+import pytest
+from _html import parse
+
+import plannr_nb as pnb
+from plannr_nb._frames import ACCOUNT_SCHEMA
+
+STORY, RUNNING = pnb.DEMO_STORY_UUID, pnb.DEMO_RUNNING_UUID
+
+
+@pytest.fixture(autouse=True)
+def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_NB_DEMO", "PLANNR_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _payloads(*uuids: str) -> list[dict[str, Any]]:
+    wanted = set(uuids)
+    return [e for e in pnb.load_demo_executions() if e["uuid"] in wanted]
+
+
+# wide tables ---------------------------------------------------------------------------------
+
+
+def test_tables_scroll_in_their_own_block_and_keep_short_cells_on_one_line() -> None:
+    """Every table sits in a block that scrolls sideways; short cells never wrap, long ones do."""
+    _, steps, _ = pnb.build_frames(_payloads(STORY))
+    long_text = "word " * 30
+    frame = steps.select("name", "status").with_columns(note=pl.lit(long_text))
+    html = pnb.table(frame)._repr_html_()
+    assert re.search(r"\.plannr-table-wrap\{overflow-x:auto", html)
+    parsed = parse(html)
+    wraps = [attrs for tag, attrs in parsed.elements if tag == "div"]
+    assert len(wraps) == 1
+    assert "plannr-table-wrap" in wraps[0]["class"]
+    assert "overflow-x:auto" in wraps[0]["style"]
+    cells = [attrs.get("class") for tag, attrs in parsed.elements if tag == "td"]
+    assert cells[:3] == ["plannr-short", "plannr-short", "plannr-long"]
+    assert re.search(r"td\.plannr-short\{white-space:nowrap\}", html)
+    assert re.search(r"td\.plannr-long\{[^}]*max-width:40em", html)
+
+
+def test_repeated_uuids_are_short_with_the_full_one_as_title() -> None:
+    """A UUID repeated on every step shows 8 characters and "…"; hovering shows all of it."""
+    _, steps, _ = pnb.build_frames(_payloads(STORY, RUNNING))
+    html = pnb.table(steps.select("execution_uuid", "name"))._repr_html_()
+    parsed = parse(html)
+    titled = [attrs["title"] for tag, attrs in parsed.elements if tag == "td" and "title" in attrs]
+    assert set(titled) == {STORY, RUNNING}
+    assert f">{STORY[:8]}\N{HORIZONTAL ELLIPSIS}</td>" in html
+    assert f">{STORY}<" not in html
+    # distinct UUIDs (one row per execution) stay whole unless asked
+    executions, _, _ = pnb.build_frames(_payloads(STORY, RUNNING))
+    whole = pnb.table(executions.select("execution_uuid", "name"))._repr_html_()
+    assert f">{STORY}</td>" in whole
+    short = pnb.table(executions.select("execution_uuid"), short_uuids=True)._repr_html_()
+    assert f">{STORY[:8]}\N{HORIZONTAL ELLIPSIS}</td>" in short
+    never = pnb.table(steps.select("execution_uuid"), short_uuids=False)._repr_html_()
+    assert "title=" not in never
+
+
+def test_the_report_sanitizer_keeps_what_wide_tables_need() -> None:
+    """Title attributes, the block's class and its overflow style survive sanitize_report."""
+    from plannr_nb._report import sanitize_report
+
+    _, steps, _ = pnb.build_frames(_payloads(STORY))
+    body = pnb.table(steps.select("execution_uuid", "name"))._repr_html_()
+    page = sanitize_report(f"<html><body>{body}</body></html>", title="t")
+    assert 'class="plannr-table-wrap' in page
+    assert "overflow-x:auto" in page
+    assert f'title="{STORY}"' in page
+    head = page.split("</head>")[0]
+    assert ".plannr-table-wrap{overflow-x:auto" in head
+
+
+# dates -----------------------------------------------------------------------------------------
+
+
+def test_review_dates_are_dates_in_every_zone() -> None:
+    """A review due at BST midnight stays that day, shown as a date, even in UTC."""
+    payload = _payloads(STORY)[0]
+    payload = json.loads(json.dumps(payload))
+    payload["account"]["next_review_date"] = "2026-06-08T00:00:00+01:00"
+    accounts = pnb.accounts_frame([payload])
+    assert ACCOUNT_SCHEMA["next_review_date"] == pl.Date()
+    assert accounts["next_review_date"][0] == date(2026, 6, 8)
+    for tz in ("UTC", "Europe/London", "America/New_York"):
+        rows = pnb.table(accounts.select("next_review_date"), tz=tz).rows()
+        assert rows == [["2026-06-08"]]
+
+
+# the explorer: redaction and the raw JSON box ------------------------------------------------------
+
+
+def _shown(explorer: pnb.ExecutionExplorer) -> str:
+    return json.dumps([o.outputs for o in explorer.outputs.values()], default=str) + (
+        explorer.status.value
+    )
+
+
+def _people(payloads: list[dict[str, Any]]) -> list[str]:
+    found = []
+    for payload in payloads:
+        account = payload.get("account") or {}
+        found += [account.get(k) for k in ("name", "first_name", "last_name", "email")]
+    return [text for text in found if text]
+
+
+def test_explorer_redacts_every_tab_and_hides_raw_json() -> None:
+    """redact=True: no account's name or e-mail in any tab, the frames are masked, no raw JSON."""
+    explorer = pnb.ExecutionExplorer(uuids=[STORY, RUNNING], fetch=True, redact=True)
+    assert explorer.redact.value
+    people = _people(explorer.payloads)
+    assert len(people) >= 6, "redaction fetched the accounts"
+    shown = _shown(explorer)
+    for text in people:
+        assert text not in shown, text
+    assert "Person 1" in shown
+    assert "Raw JSON is hidden" in shown
+    assert "Redacted." in explorer.status.value
+    assert explorer.executions["account_name"].to_list()[0].startswith("Person ")
+    assert explorer.accounts.height == 0  # the accounts table was not asked for
+    # unticking shows the data again (the user's own kernel), ticking masks it again
+    explorer.redact.value = False
+    assert any(text in _shown(explorer) for text in people)
+    explorer.redact.value = True
+    assert not any(text in _shown(explorer) for text in people)
+
+
+def test_explorer_raw_json_scrolls_in_a_box_of_limited_height() -> None:
+    """The Raw JSON tab is a box of at most 480 px that scrolls, however many runs."""
+    explorer = pnb.ExecutionExplorer(uuids=[STORY, RUNNING], fetch=True)
+    raw = _shown_tab(explorer, "Raw JSON")
+    assert re.search(r"<pre class='plannr-raw-json' style='max-height:480px;overflow:auto", raw)
+    assert STORY in raw
+
+
+def _shown_tab(explorer: pnb.ExecutionExplorer, name: str) -> str:
+    return json.dumps(explorer.outputs[name].outputs, default=str).replace('\\"', '"')
