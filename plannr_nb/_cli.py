@@ -148,7 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  plannr-nb report 03_report --demo --output demo-report.html\n"
             "  plannr-nb report 01 --uuid cc137447-a749-4b21-88a5-b27ef8b16878 --redact\n"
-            "  plannr-nb report 02 --param blueprint_uuid=... --param max_executions=20"
+            "  plannr-nb report 02 --param blueprint_uuid=... --param max_executions=20\n\n"
+            "exit status: 0 the report is written (inputs that could not be fetched are named on "
+            "stderr\nand in the report); 1 a cell failed; 2 bad arguments; "
+            f"{EXIT_NOTHING_FETCHED} nothing could be fetched\n(the report says why, per input)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -256,10 +259,16 @@ def _report(args: argparse.Namespace) -> int:
         print(f"plannr-nb report: {exc}", file=sys.stderr)
         return 2
     except NothingFetchedError as exc:
-        written = exc.report.html if hasattr(exc.report, "html") else args.output
+        written = getattr(exc.report, "html", None) or args.output
+        n = exc.requested
+        why = (
+            f"none of the {n} input{'s' if n != 1 else ''} given could be fetched"
+            if n
+            else str(exc)
+        )
         print(
-            f"plannr-nb report: no execution could be fetched: {exc}.\n"
-            f"The report, with the reason for each input, is in {written} (and its .ipynb).",
+            f"plannr-nb report: nothing to report on: {why}.\n"
+            f"The report, saying why for each input, is in {written} (and its .ipynb).",
             file=sys.stderr,
         )
         return EXIT_NOTHING_FETCHED

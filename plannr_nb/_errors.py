@@ -397,12 +397,12 @@ class NothingFetchedError(PlannrError):
         self.requested = len(self.errors) if requested is None else requested
         if message is None:
             n = self.requested
-            asked = f"none of the {n} executions asked for" if n != 1 else "the execution"
             message = (
-                f"{asked} could not be fetched (the reasons are listed above): check the UUIDs "
-                "and that this token's firm can see them, then run again"
+                f"nothing could be fetched for the {n} input{'s' if n != 1 else ''} given (why, "
+                "per input, is shown above): check the UUIDs and that this token's firm can "
+                "see them, then run again"
                 if n
-                else "there was no execution to fetch: give execution UUIDs or a blueprint UUID"
+                else "nothing was asked for: give execution UUIDs or a blueprint UUID"
             )
         super().__init__(message)
 

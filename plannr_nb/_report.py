@@ -133,10 +133,7 @@ def show_not_fetched(
     counts = {"requested": requested, "fetched": fetched, "not_fetched": missing}
     if fetched == 0:
         words = markdown(
-            "**Nothing could be fetched**: none of the {} execution{} asked for is available"
-            ", so there is nothing to show. Why, per input:",
-            requested,
-            "s" if requested != 1 else "",
+            "**Nothing could be fetched**, so there is nothing to show. Why, per input:"
         )
         if not errors:
             words = markdown("**Nothing could be fetched**: no execution was asked for.")

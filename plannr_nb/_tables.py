@@ -190,9 +190,7 @@ def table(
     return Table(frame, tz=tz, max_rows=max_rows, caption=caption, short_uuids=short_uuids)
 
 
-def errors_frame(
-    errors: Mapping[str, object], *, mask: Callable[[str], str] = str
-) -> pl.DataFrame:
+def errors_frame(errors: Mapping[str, object], *, mask: Callable[[str], str] = str) -> pl.DataFrame:
     """Inputs that could not be fetched, one row each: ``input``, ``error``, ``what happened``.
 
     ``error`` is the exception's class name (empty for a reason given as text); ``mask``

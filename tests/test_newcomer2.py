@@ -99,7 +99,7 @@ def test_review_dates_are_dates_in_every_zone() -> None:
         assert rows == [["2026-06-08"]]
 
 
-# the explorer: redaction and the raw JSON box ------------------------------------------------------
+# the explorer: redaction and the raw JSON box --------------------------------------------------
 
 
 def _shown(explorer: pnb.ExecutionExplorer) -> str:
@@ -147,3 +147,83 @@ def test_explorer_raw_json_scrolls_in_a_box_of_limited_height() -> None:
 
 def _shown_tab(explorer: pnb.ExecutionExplorer, name: str) -> str:
     return json.dumps(explorer.outputs[name].outputs, default=str).replace('\\"', '"')
+
+
+# nothing fetched ---------------------------------------------------------------------------------
+
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+def test_show_not_fetched_says_why_and_stops_only_when_nothing_was_fetched(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """All fetched: silent. Some missing: counted. None: the reasons, then NothingFetchedError."""
+    pnb.show_not_fetched({}, fetched=2)
+    assert capsys.readouterr().out == ""
+    hostile = "<img src=x onerror=alert(1)>"
+    errors = {MISSING: pnb.InvalidUUIDError("gone"), hostile: "why not"}
+    pnb.show_not_fetched(errors, fetched=3)
+    shown = capsys.readouterr().out
+    assert "2 of 5 executions could not be fetched" in shown
+    with pytest.raises(pnb.NothingFetchedError) as caught:
+        pnb.show_not_fetched(errors, fetched=0)
+    assert caught.value.requested == 2
+    assert "Nothing could be fetched" in capsys.readouterr().out
+    assert "check the UUIDs" in str(caught.value)
+    assert isinstance(caught.value, pnb.PlannrError)
+    # in a notebook it shows as one line, not a traceback
+    assert caught.value._render_traceback_() == [f"NothingFetchedError: {caught.value}"]
+
+
+def test_the_reasons_table_escapes_what_it_shows() -> None:
+    """Inputs and messages are text in the reasons table, and a redactor masks them."""
+    from plannr_nb._tables import errors_frame
+
+    hostile = "<img src=x onerror=alert(1)>"
+    frame = errors_frame({hostile: pnb.InvalidUUIDError(f"{hostile} jane@example.com")})
+    html = pnb.table(frame)._repr_html_()
+    assert "<img" not in html
+    assert "&lt;img src=x" in html
+    masked = errors_frame({"x": "mail jane@example.com"}, mask=pnb.Redactor().text)
+    assert "jane@example.com" not in masked["what happened"][0]
+
+
+BAD_INPUTS = [
+    ("01_troubleshoot_execution", {"execution_uuid": "not-a-uuid"}),
+    ("02_compare_executions", {"uuids": "not-a-uuid"}),
+    ("03_report", {"uuids": ["not-a-uuid", MISSING]}),
+    ("02_compare_executions", {"blueprint_uuid": "not-a-blueprint"}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "params"), BAD_INPUTS, ids=lambda v: str(v)[:24])
+def test_every_notebook_says_in_words_that_nothing_was_fetched(
+    name: str, params: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """papermill with bad input: the reasons per input, then NothingFetchedError; no TypeError."""
+    import nbformat
+    import papermill
+
+    from plannr_nb._report import bundled_notebook
+
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        papermill.execute_notebook(
+            str(bundled_notebook(name)), str(out), parameters=params, progress_bar=False,
+            kernel_name="python3", cwd=str(tmp_path),
+        )  # fmt: skip
+    assert caught.value.ename == "NothingFetchedError"
+    book = nbformat.read(out, as_version=4)
+    text = json.dumps([o for c in book.cells if c.cell_type == "code" for o in c.outputs])
+    assert "Nothing could be fetched" in text
+    assert "InvalidUUIDError" in text
+    for value in params.values():
+        for item in value if isinstance(value, list) else [value]:
+            assert item in text
+    assert "TypeError" not in text
+    assert "One execution" not in text
+    errors = [o for c in book.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]  # fmt: skip
+    assert len(errors) == 1
+    assert errors[0].traceback == [f"NothingFetchedError: {errors[0].evalue}"]
