@@ -270,11 +270,18 @@ def _drop_interactive(notebook: Any) -> None:
 
 
 def _strip_widgets(notebook: Any) -> None:
+    """Widgets need a kernel: an explorer becomes a note, any other widget (a progress bar) goes."""
     for cell in notebook.cells:
+        kept = []
         for output in cell.get("outputs", []):
             data = output.get("data")
             if isinstance(data, dict) and _WIDGET_MIME in data:
+                if not str(data.get("text/plain", "")).startswith("ExecutionExplorer("):
+                    continue
                 output["data"] = {"text/html": _WIDGET_NOTE, "text/plain": "[interactive explorer]"}
+            kept.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept
     notebook.metadata.pop("widgets", None)
 
 
