@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from ._config import TOKEN_ENV_VARS
-from ._errors import NothingFetchedError
 from ._report import _notebooks_dir, render_report
 
 #: Exit status of ``plannr-nb report`` when no execution could be fetched (the report says why).
@@ -241,6 +240,8 @@ def _param(text: str) -> tuple[str, Any]:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from ._errors import NothingFetchedError
+
     uuids = [part.strip() for item in args.uuid for part in item.split(",") if part.strip()]
     try:
         parameters = dict(_param(item) for item in args.param)

@@ -11,13 +11,14 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._config import TOKEN_ENV_VARS
-from ._errors import NothingFetchedError
 from ._markup import escape_html, markdown
-from ._redact import Redactor
-from ._tables import errors_frame, table
+
+if TYPE_CHECKING:  # httpx and polars come with them: imported when used (--help stays fast)
+    from ._errors import NothingFetchedError
+    from ._redact import Redactor
 
 __all__ = ["Report", "bundled_notebook", "render_report", "show_not_fetched"]
 
@@ -126,6 +127,9 @@ def show_not_fetched(
 
     """
     from IPython import display as ipython_display
+
+    from ._errors import NothingFetchedError
+    from ._tables import errors_frame, table
 
     display = _untyped(ipython_display).display
     requested = fetched + len(errors) if requested is None else requested
@@ -467,6 +471,8 @@ def render_report(
     """
     import nbformat as nbformat_module
     import papermill
+
+    from ._errors import NothingFetchedError
 
     nbformat = _untyped(nbformat_module)
     source = bundled_notebook(notebook)
