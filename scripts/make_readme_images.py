@@ -9,7 +9,7 @@
   --demo --redact`` on the story and the running execution), opened in Chromium.
 * ``docs/explorer.png``: the explorer in JupyterLab, as the browser test pictured it
   (``.venv/bin/pytest tests/test_browser.py -k explorer`` writes
-  ``artifacts/browser/explorer_steps.png``); copied when that picture exists.
+  ``artifacts/browser/explorer_timeline.png``); copied when that picture exists.
 
 The demo is anchored to the present, so dates in the pictures are those of the day they are drawn.
 """
@@ -28,7 +28,7 @@ from plannr_nb._demo import DEMO_RUNNING_UUID, DEMO_STORY_UUID, load_demo_execut
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-EXPLORER_SHOT = ROOT / "artifacts" / "browser" / "explorer_steps.png"
+EXPLORER_SHOT = ROOT / "artifacts" / "browser" / "explorer_timeline.png"
 REPORT_SIZE = {"width": 1100, "height": 1250}
 
 
