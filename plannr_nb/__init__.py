@@ -26,6 +26,7 @@ if _typing.TYPE_CHECKING:
         ConfigurationError,
         InvalidUUIDError,
         NotFoundError,
+        NothingFetchedError,
         PermissionDeniedError,
         PlannrError,
         RateLimitError,
@@ -40,7 +41,7 @@ if _typing.TYPE_CHECKING:
     from ._markup import Markdown, escape_html, escape_markdown, markdown
     from ._options import Options, options
     from ._redact import Redactor, redact
-    from ._report import render_report
+    from ._report import render_report, show_not_fetched
     from ._statuses import (
         FAILED_STATUSES,
         FINISHED_STATUSES,
@@ -74,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidUUIDError": "_errors",
     "Markdown": "_markup",
     "NotFoundError": "_errors",
+    "NothingFetchedError": "_errors",
     "Options": "_options",
     "PENDING_STATUSES": "_statuses",
     "PermissionDeniedError": "_errors",
@@ -107,6 +109,7 @@ _EXPORTS: dict[str, str] = {
     "parse_uuid_text": "_uuids",
     "redact": "_redact",
     "render_report": "_report",
+    "show_not_fetched": "_report",
     "save_chart": "_charts",
     "status_chart": "_charts",
     "status_expr": "_statuses",
@@ -132,6 +135,7 @@ __all__ = [
     "InvalidUUIDError",
     "Markdown",
     "NotFoundError",
+    "NothingFetchedError",
     "Options",
     "PENDING_STATUSES",
     "PermissionDeniedError",
@@ -166,6 +170,7 @@ __all__ = [
     "redact",
     "render_report",
     "save_chart",
+    "show_not_fetched",
     "status_chart",
     "status_expr",
     "step_stats",

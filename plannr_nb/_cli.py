@@ -16,6 +16,9 @@ from typing import Any
 from ._config import TOKEN_ENV_VARS
 from ._report import _notebooks_dir, render_report
 
+#: Exit status of ``plannr-nb report`` when no execution could be fetched (the report says why).
+EXIT_NOTHING_FETCHED = 3
+
 DEFAULT_WORKSPACE = "plannr-notebooks"
 #: Default settings for the JupyterLab ``plannr-nb lab`` opens: no "news?" pop-up over outputs.
 LAB_SETTINGS = Path(__file__).resolve().parent / "lab_settings"
@@ -144,7 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  plannr-nb report 03_report --demo --output demo-report.html\n"
             "  plannr-nb report 01 --uuid cc137447-a749-4b21-88a5-b27ef8b16878 --redact\n"
-            "  plannr-nb report 02 --param blueprint_uuid=... --param max_executions=20"
+            "  plannr-nb report 02 --param blueprint_uuid=... --param max_executions=20\n\n"
+            "exit status: 0 the report is written (inputs that could not be fetched are named on "
+            "stderr\nand in the report); 1 a cell failed; 2 bad arguments; "
+            f"{EXIT_NOTHING_FETCHED} nothing could be fetched\n(the report says why, per input)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -234,6 +240,8 @@ def _param(text: str) -> tuple[str, Any]:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from ._errors import NothingFetchedError
+
     uuids = [part.strip() for item in args.uuid for part in item.split(",") if part.strip()]
     try:
         parameters = dict(_param(item) for item in args.param)
@@ -251,6 +259,20 @@ def _report(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"plannr-nb report: {exc}", file=sys.stderr)
         return 2
+    except NothingFetchedError as exc:
+        written = getattr(exc.report, "html", None) or args.output
+        n = exc.requested
+        why = (
+            f"none of the {n} input{'s' if n != 1 else ''} given could be fetched"
+            if n
+            else str(exc)
+        )
+        print(
+            f"plannr-nb report: nothing to report on: {why}.\n"
+            f"The report, saying why for each input, is in {written} (and its .ipynb).",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_FETCHED
     except Exception as exc:
         if type(exc).__name__ != "PapermillExecutionError":
             raise
@@ -264,6 +286,12 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     print(f"Report: {result.html}")
     print(f"Executed notebook: {result.notebook}")
+    if result.not_fetched:
+        print(
+            f"plannr-nb report: {result.not_fetched} of {result.requested} executions could not "
+            "be fetched: see the report",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -6,6 +6,7 @@ Everything a user can cause or meet raises a subclass of :class:`PlannrError`::
     ├── ConfigurationError      (also ValueError)  an option the client refuses; nothing was sent
     ├── InvalidUUIDError        (also ValueError)  not a UUID; nothing was sent
     ├── ResponseFormatError     (also ValueError)  a body or payload that is not the JSON we expect
+    ├── NothingFetchedError                        no execution asked for could be fetched
     ├── TransportError                             the network failed, after retries
     │   └── RequestTimeoutError (also TimeoutError)
     └── ApiError                                   the API answered with an error status
@@ -26,7 +27,7 @@ its ``Location``.
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "ConfigurationError",
     "InvalidUUIDError",
     "NotFoundError",
+    "NothingFetchedError",
     "PermissionDeniedError",
     "PlannrError",
     "RateLimitError",
@@ -372,3 +374,40 @@ class RateLimitError(ApiError):
 
 class ServerError(ApiError):
     """5xx after every retry."""
+
+
+class NothingFetchedError(PlannrError):
+    """None of the executions asked for could be fetched: there is nothing to tell.
+
+    A bundled notebook raises it after showing, per input, why it could not be fetched (with
+    :func:`plannr_nb.show_not_fetched`); ``plannr-nb report`` then still writes the report and
+    exits with status 3. In a notebook it shows as one line, not a traceback. ``.errors`` maps
+    each input to its error (an exception or a text), ``.requested`` is how many were asked for.
+    From :func:`plannr_nb.render_report`, ``.report`` is the report written all the same.
+    """
+
+    report: object | None = None
+
+    def __init__(
+        self,
+        errors: Mapping[str, object] | None = None,
+        *,
+        requested: int | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.errors = dict(errors or {})
+        self.requested = len(self.errors) if requested is None else requested
+        if message is None:
+            n = self.requested
+            message = (
+                f"nothing could be fetched for the {n} input{'s' if n != 1 else ''} given (why, "
+                "per input, is shown above): check the UUIDs and that this token's firm can "
+                "see them, then run again"
+                if n
+                else "nothing was asked for: give execution UUIDs or a blueprint UUID"
+            )
+        super().__init__(message)
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows these lines instead of a traceback: the reasons are already on screen.
+        return [f"{type(self).__name__}: {self}"]

@@ -1257,9 +1257,10 @@ def accounts_frame(payloads: Payloads) -> pl.DataFrame:
     Relation fields (``firm``, ``assigned_adviser``, ``tags``, ...) are reduced to a readable
     value: an object's name (or uuid), a list's names joined with ", ". The API documentation's
     placeholders such as ``App\Http\Resources\FirmResource`` are not data and become null.
-    Timestamps (the ``*_at`` and ``*_date`` fields) are UTC datetimes; a time without an offset
-    is read as UK local time, a date alone as its UK midnight. ``inactive_at`` is a date. The
-    last copy of an account wins (only that copy is read in full).
+    Timestamps (the ``*_at`` fields) are UTC datetimes; a time without an offset is read as UK
+    local time. The ``*_date`` fields and ``inactive_at`` are dates: the calendar date as the
+    API wrote it, in its own offset (a review due on 8 June stays 8 June in every zone). The
+    last copy of an account wins.
 
     Parameters
     ----------

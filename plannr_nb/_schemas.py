@@ -73,21 +73,25 @@ EXECUTION_SCHEMA: dict[str, pl.DataType] = {
 
 #: Account fields kept as text (``uuid`` becomes ``account_uuid``).
 ACCOUNT_TEXT: Final = ("uuid", "name", "first_name", "last_name", "email", "type", "role")
-# The documented response gives the *_date fields as full timestamps with offsets: UTC
-# datetimes like every other timestamp. inactive_at is documented as a date alone.
+#: Account timestamps: UTC datetimes.
 ACCOUNT_DATETIMES: Final = (
     "created_at",
     "updated_at",
-    "first_contact_date",
-    "next_review_date",
-    "previous_review_date",
-    "anniversary_review_date",
     "terms_of_business_at",
     "client_agreement_at",
     "last_interaction_at",
 )
-#: Account fields that are dates alone.
-ACCOUNT_DATES: Final = ("inactive_at",)
+# The *_date fields are calendar dates (a review is due on a day) that the API writes as
+# timestamps, at local midnight in real data ("2026-06-08T00:00:00+01:00"): in UTC that is the
+# evening before. They are dates, read as written in their own offset; inactive_at is
+# documented as a date alone.
+ACCOUNT_DATES: Final = (
+    "first_contact_date",
+    "next_review_date",
+    "previous_review_date",
+    "anniversary_review_date",
+    "inactive_at",
+)
 #: Account fields that are related records, kept as their JSON text.
 ACCOUNT_RELATIONS: Final = (
     "firm",

@@ -140,10 +140,11 @@ def test_documented_example_accounts_frame_golden() -> None:
         "role": "client",
         "created_at": T,
         "updated_at": T,
-        "first_contact_date": T,
-        "next_review_date": T,
-        "previous_review_date": T,
-        "anniversary_review_date": T,
+        # *_date fields are calendar dates, as written in their own offset
+        "first_contact_date": date(2026, 6, 8),
+        "next_review_date": date(2026, 6, 8),
+        "previous_review_date": date(2026, 6, 8),
+        "anniversary_review_date": date(2026, 6, 8),
         "terms_of_business_at": T,
         "client_agreement_at": T,
         # "2026-06-08 16:08:03" has no offset: read as Europe/London (BST), so 15:08:03 UTC.

@@ -258,12 +258,13 @@ def test_report_never_overwrites_the_notebook_it_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_failing_cell_is_reported_in_words_with_a_partial_report(tmp_path: Path) -> None:
-    """An unknown UUID: exit 1, the error in one line, and the report up to that cell."""
+def test_an_unknown_uuid_is_reported_in_words_with_a_partial_report(tmp_path: Path) -> None:
+    """An unknown UUID: exit 3 (nothing fetched), one line on stderr, the reason in the report."""
     out = tmp_path / "r.html"
     result = _run("report", "01", "--demo", "--quiet", "--uuid", MISSING, "--output", str(out))
-    assert result.returncode == 1
-    assert "NotFoundError" in result.stderr
+    assert result.returncode == 3
+    assert "none of the 1 input given could be fetched" in result.stderr
     assert "Traceback" not in result.stderr
     assert out.exists()
     assert "NotFoundError" in out.read_text()
+    assert MISSING in out.read_text()
