@@ -43,6 +43,7 @@ import uuid as uuid_module
 import zlib
 from collections.abc import (
     AsyncGenerator,
+    AsyncIterator,
     Awaitable,
     Callable,
     Generator,
@@ -55,7 +56,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Final, Self, overload
+from typing import TYPE_CHECKING, Any, Final, Self, overload
 from urllib.parse import urlencode
 
 import httpcore
@@ -98,6 +99,10 @@ from ._errors import (
 from ._ratelimit import RateLimiter
 from ._sim import AsyncSimTransport, SimAPI, SimTransport
 from ._uuids import normalize_uuid
+
+if TYPE_CHECKING:  # later layers, for the sync methods' annotations only
+    from ._store import Store
+    from ._sync import SyncSummary
 
 __all__ = ["AsyncPlannrClient", "FetchResult", "PlannrClient"]
 
@@ -1667,6 +1672,87 @@ class PlannrClient(_ClientBase):
             failure = self._core.lost(exc, f"{_EXECUTIONS_PATH}/{uuid}")
         return None, failure
 
+    # -- fleet history: page by page, and sync into a store (issue 14) ---------------------
+
+    def list_pages(
+        self,
+        *,
+        uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        client_uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        account_uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        blueprint_uuid: UUIDLike | None = None,
+        include_account: bool = False,
+        sort: str | None = None,
+    ) -> Iterator[list[Execution]]:
+        """Yield the executions of each page as it arrives; filters as :meth:`list_executions`.
+
+        Nothing is gathered: a caller that stops iterating stops the requests. Every UUID is
+        validated before anything is sent (at this call, not at the first page). With
+        ``uuids``, only the executions asked for are yielded, each once; without, each page
+        as the API sends it (an execution may come twice when others are created while
+        paging, and ``sort`` orders within the API's pages only).
+        """
+        requests, listing = self._core.listing(
+            uuids=uuids,
+            client_uuids=client_uuids,
+            account_uuids=account_uuids,
+            blueprint_uuid=blueprint_uuid,
+            include_account=include_account,
+            sort=sort,
+        )
+        include = bool(include_account)
+
+        def pages() -> Iterator[list[Execution]]:
+            for path, params in requests:
+                for items in self._pages(path, params):
+                    if listing.wanted is None:
+                        page = items
+                        done = False
+                    else:  # keep what was asked for, once (the API may ignore filter[uuid])
+                        kept = len(listing.found)
+                        done = listing.add(items, params)
+                        page = list(listing.found.values())[kept:]
+                    self._store(page, include)
+                    yield page
+                    if done:
+                        break
+
+        return pages()
+
+    def sync(
+        self,
+        store: Store,
+        *,
+        since: datetime | None = None,
+        include_account: bool = False,
+        progress: bool = True,
+    ) -> SyncSummary:
+        """Bring a fleet history ``store`` up to date: new executions, then unfinished ones.
+
+        See :func:`plannr_nb.open_store`; the work is done by ``plannr_nb._sync.sync`` (pages
+        newest first down to what the store holds, resumable after a crash).
+
+        Parameters
+        ----------
+        store:
+            From :func:`plannr_nb.open_store`.
+        since:
+            On a first sync (empty store), how far back to go (default: everything).
+        include_account:
+            Also fetch each execution's account (the store's ``accounts``).
+        progress:
+            Show progress bars and print the summary.
+
+        Returns
+        -------
+        SyncSummary
+            New, updated, still unfinished, and not fetched (UUID -> error message).
+
+        """
+        from ._sync import sync  # a later layer, imported on use: see tests/test_package.py
+
+        return sync(self, store, since=since, include_account=include_account, progress=progress)
+
 
 class AsyncPlannrClient(_ClientBase):
     """The awaitable twin of :class:`PlannrClient`: same options, same methods, ``await`` them.
@@ -1905,3 +1991,69 @@ class AsyncPlannrClient(_ClientBase):
         except Exception as exc:  # whatever a chunk raises, its inputs still get an answer
             failure = self._core.lost(exc, path)
         return items, failure
+
+    # -- fleet history: page by page, and sync into a store (issue 14) ---------------------
+
+    def list_pages(
+        self,
+        *,
+        uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        client_uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        account_uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        blueprint_uuid: UUIDLike | None = None,
+        include_account: bool = False,
+        sort: str | None = None,
+    ) -> AsyncIterator[list[Execution]]:
+        """An async iterator over each page's executions; see :meth:`PlannrClient.list_pages`.
+
+        Use ``async for page in client.list_pages(...)``; validation happens at this call.
+        """
+        requests, listing = self._core.listing(
+            uuids=uuids,
+            client_uuids=client_uuids,
+            account_uuids=account_uuids,
+            blueprint_uuid=blueprint_uuid,
+            include_account=include_account,
+            sort=sort,
+        )
+        include = bool(include_account)
+
+        async def pages() -> AsyncGenerator[list[Execution], None]:
+            for path, params in requests:
+                async with contextlib.aclosing(self._pages(path, params)) as answers:
+                    async for items in answers:
+                        if listing.wanted is None:
+                            page = items
+                            done = False
+                        else:  # keep what was asked for, once
+                            kept = len(listing.found)
+                            done = listing.add(items, params)
+                            page = list(listing.found.values())[kept:]
+                        self._store(page, include)
+                        yield page
+                        if done:
+                            break
+
+        return pages()
+
+    async def sync(
+        self,
+        store: Store,
+        *,
+        since: datetime | None = None,
+        include_account: bool = False,
+        progress: bool = True,
+    ) -> SyncSummary:
+        """The awaitable twin of :meth:`PlannrClient.sync` (store writes run in a thread).
+
+        Returns
+        -------
+        SyncSummary
+            New, updated, still unfinished, and not fetched (UUID -> error message).
+
+        """
+        from ._sync import async_sync  # a later layer, imported on use: see test_package.py
+
+        return await async_sync(
+            self, store, since=since, include_account=include_account, progress=progress
+        )

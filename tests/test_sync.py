@@ -16,10 +16,10 @@ import pytest
 from fleet_data import NOW, history
 
 from plannr_nb._client import AsyncPlannrClient, PlannrClient
-from plannr_nb._errors import ServerError
+from plannr_nb._errors import InvalidUUIDError, ServerError
 from plannr_nb._sim import SimAPI, SimServer, SimTransport
 from plannr_nb._store import Store, open_store
-from plannr_nb._sync import async_sync, sync
+from plannr_nb._sync import SyncSummary, async_sync, sync
 
 TOKEN = "canary-token-for-sync-tests-0123456789"
 LIST = "/api/v1/automation-executions"
@@ -232,3 +232,75 @@ def test_async_sync_matches(tmp_path: Path) -> None:
     _exact(open_store(tmp_path), executions)
     again = asyncio.run(main())
     assert (again.new, again.updated) == (0, 0)
+
+
+# -- the client's public face: list_pages and client.sync ---------------------------------------
+
+
+def test_list_pages_yields_each_page_as_it_arrives() -> None:
+    executions = history().executions[:1200]
+    client, api = _client(executions)
+    with client:
+        pages = client.list_pages(sort="-created_at")
+        assert api.requests == []  # nothing sent until the first page is asked for
+        first = next(pages)
+        assert len(first) == 500
+        assert len([r for r in api.requests if r.path == LIST]) == 1
+        rest = list(pages)
+    assert [len(p) for p in rest] == [500, 200]
+    listed = [e["uuid"] for page in [first, *rest] for e in page]
+    newest_first = sorted(executions, key=lambda e: e["created_at"], reverse=True)
+    assert listed == [e["uuid"] for e in newest_first]
+
+
+def test_list_pages_filters_like_list_executions() -> None:
+    executions = history().executions[:1200]
+    wanted = [e["uuid"] for e in executions[::7]]
+    blueprint = executions[0]["blueprint_uuid"]
+    client, _ = _client(executions)
+    with client:
+        by_uuid = [e["uuid"] for page in client.list_pages(uuids=wanted) for e in page]
+        assert sorted(by_uuid) == sorted(wanted)
+        by_blueprint = [
+            e
+            for page in client.list_pages(blueprint_uuid=blueprint, include_account=True)
+            for e in page
+        ]
+        assert {e["uuid"] for e in by_blueprint} == {
+            e["uuid"] for e in executions if e["blueprint_uuid"] == blueprint
+        }
+        assert all("account" in e for e in by_blueprint)
+        with pytest.raises(InvalidUUIDError):
+            client.list_pages(uuids=["not-a-uuid"])  # refused at the call, nothing sent
+
+
+def test_client_sync_is_the_module_sync(tmp_path: Path) -> None:
+    executions = history().executions
+    client, _ = _client(executions)
+    store = open_store(tmp_path)
+    with client:
+        summary = client.sync(store, since=NOW - timedelta(days=40), progress=False)
+    expected = [e for e in executions if e["created_at"] >= (NOW - timedelta(days=40)).isoformat()]
+    assert isinstance(summary, SyncSummary)
+    assert summary.new == len(expected)
+    _exact(store, expected)
+    client, _ = _client(executions)
+    with client:
+        again = client.sync(store, progress=False)
+    assert (again.new, again.updated) == (0, 0)
+
+
+def test_async_client_sync_and_pages(tmp_path: Path) -> None:
+    executions = history().executions[:1300]
+
+    async def main() -> tuple[list[int], SyncSummary]:
+        async with AsyncPlannrClient.demo(executions) as client:
+            sizes = [len(page) async for page in client.list_pages(sort="created_at")]
+            summary = await client.sync(open_store(tmp_path), include_account=True, progress=False)
+            return sizes, summary
+
+    sizes, summary = asyncio.run(main())
+    assert sizes == [500, 500, 300]
+    assert summary.new == 1300
+    _exact(open_store(tmp_path), executions)
+    assert open_store(tmp_path).accounts.collect().height > 0
