@@ -36,10 +36,10 @@ from typing import Any, Final
 import polars as pl
 
 from ._config import STORE_ENV_VAR
-from ._errors import PlannrError
+from ._errors import StoreError
 from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
 
-__all__ = ["PARTITION", "SCHEMA_VERSION", "Store", "StoreError", "UpsertResult", "open_store"]
+__all__ = ["PARTITION", "SCHEMA_VERSION", "Store", "UpsertResult", "open_store"]
 
 #: Bumped whenever the layout or a dataset's columns change.
 SCHEMA_VERSION: Final = 1
@@ -54,10 +54,6 @@ _SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     "accounts": ACCOUNT_SCHEMA,
 }
 _HIVE: Final = {PARTITION: pl.String()}
-
-
-class StoreError(PlannrError):
-    """The store directory cannot be used as it is (another format, a newer schema, ...)."""
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,18 @@ def test_all_is_sorted_and_matches_what_the_package_exposes() -> None:
         _ = plannr_nb.not_a_name  # type: ignore[attr-defined]
 
 
+def test_fleet_history_names_are_public() -> None:
+    """Issue 14's names: the store, sync's summary, the analysis and its charts."""
+    names = {
+        "open_store", "Store", "SyncSummary", "StoreError", "failure_trend", "trend_chart",
+        "error_clusters", "clusters_chart", "stalled", "changes", "runs_heatmap",
+    }  # fmt: skip
+    assert names <= set(plannr_nb.__all__)
+    assert callable(plannr_nb.PlannrClient.sync)
+    assert callable(plannr_nb.AsyncPlannrClient.sync)
+    assert callable(plannr_nb.PlannrClient.list_pages)
+
+
 def test_every_public_name_has_a_docstring() -> None:
     """Every exported function and class, and their public methods, are documented."""
     missing = []
@@ -97,6 +109,7 @@ def test_error_tree() -> None:
     assert issubclass(p.TransportError, p.PlannrError)
     assert issubclass(p.RequestTimeoutError, p.TransportError)
     assert issubclass(p.RequestTimeoutError, TimeoutError)
+    assert issubclass(p.StoreError, p.PlannrError)
     for cls in (
         p.AuthenticationError,
         p.PermissionDeniedError,
