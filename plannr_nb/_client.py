@@ -1341,11 +1341,11 @@ def _progress(total: int, enabled: bool) -> Any:
 
 
 def _demo_api(executions: Iterable[Execution] | None, latency: float) -> SimAPI:
-    """The simulated API over ``executions``, or over the bundled demo dataset."""
+    """The simulated API over ``executions``, or over the demo dataset and its fleet history."""
     if executions is None:
-        from ._demo import load_demo_executions
+        from ._history import demo_api_executions
 
-        executions = load_demo_executions()
+        executions = demo_api_executions()
     return SimAPI(executions, latency=latency)
 
 
