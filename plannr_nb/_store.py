@@ -22,10 +22,12 @@ files the manifest names. One writer at a time (a sync, a compaction); readers a
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import shutil
+import tempfile
 import uuid as uuid_module
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -75,7 +77,7 @@ def default_store_path() -> Path:
     return platformdirs.user_data_path("plannr-nb", appauthor=False) / "store"
 
 
-def open_store(path: str | os.PathLike[str] | None = None) -> Store:
+def open_store(path: str | os.PathLike[str] | None = None, *, demo: bool = False) -> Store:
     """Open (creating if needed) the fleet history store at ``path``.
 
     Parameters
@@ -83,6 +85,10 @@ def open_store(path: str | os.PathLike[str] | None = None) -> Store:
     path:
         The store directory. Default: ``$PLANNR_NB_STORE`` when set, else a per-user data
         directory (``~/.local/share/plannr-nb/store`` on Linux).
+    demo:
+        The store is for the demo's data (pass ``client.is_demo``): with no ``path``, a fresh
+        temporary directory, deleted when the process exits, instead of the default, so that
+        synthetic executions never mix into your own history. A ``path`` given is used as is.
 
     Returns
     -------
@@ -95,6 +101,12 @@ def open_store(path: str | os.PathLike[str] | None = None) -> Store:
         When the directory holds something else, or a store of a newer schema version.
 
     """
+    if path is None and demo:
+        # The demo is anchored to the present of each process: a store kept from an earlier
+        # run would hold the same executions at other times. So a new one, gone at exit.
+        temporary = tempfile.mkdtemp(prefix="plannr-nb-demo-store-")
+        atexit.register(shutil.rmtree, temporary, ignore_errors=True)
+        return Store(Path(temporary))
     return Store(default_store_path() if path is None else Path(path).expanduser())
 
 
