@@ -43,6 +43,7 @@ def fleet_images() -> None:
     import plannr_nb as pnb
     from plannr_nb._demo import DEMO_SNAPSHOT
     from plannr_nb._history import demo_api_executions
+
     with tempfile.TemporaryDirectory() as folder:
         store = pnb.open_store(folder)
         with pnb.PlannrClient.demo(demo_api_executions(DEMO_SNAPSHOT)) as client:
