@@ -33,9 +33,12 @@ if _typing.TYPE_CHECKING:
         RequestTimeoutError,
         ResponseFormatError,
         ServerError,
+        StoreError,
         TransportError,
         ValidationError,
     )
+    from ._fleet import changes, error_clusters, failure_trend, stalled
+    from ._fleet_charts import clusters_chart, runs_heatmap, trend_chart
     from ._frames import accounts_frame, build_frames, executions_frame, parse_info, steps_frame
     from ._gantt import gantt
     from ._markup import Markdown, escape_html, escape_markdown, markdown
@@ -52,7 +55,9 @@ if _typing.TYPE_CHECKING:
         normalize_status,
         status_expr,
     )
+    from ._store import Store, open_store
     from ._story import explain
+    from ._sync import SyncSummary
     from ._tables import table
     from ._uuids import normalize_uuid, parse_uuid_text
     from ._widgets import ExecutionExplorer
@@ -87,15 +92,22 @@ _EXPORTS: dict[str, str] = {
     "RequestTimeoutError": "_errors",
     "ResponseFormatError": "_errors",
     "ServerError": "_errors",
+    "Store": "_store",
+    "StoreError": "_errors",
+    "SyncSummary": "_sync",
     "TransportError": "_errors",
     "ValidationError": "_errors",
     "accounts_frame": "_frames",
     "build_frames": "_frames",
+    "changes": "_fleet",
+    "clusters_chart": "_fleet_charts",
     "connect": "_connect",
+    "error_clusters": "_fleet",
     "escape_html": "_markup",
     "escape_markdown": "_markup",
     "executions_frame": "_frames",
     "explain": "_story",
+    "failure_trend": "_fleet",
     "gantt": "_gantt",
     "human_duration": "_durations",
     "is_failed": "_statuses",
@@ -104,19 +116,23 @@ _EXPORTS: dict[str, str] = {
     "markdown": "_markup",
     "normalize_status": "_statuses",
     "normalize_uuid": "_uuids",
+    "open_store": "_store",
     "options": "_options",
     "parse_info": "_frames",
     "parse_uuid_text": "_uuids",
     "redact": "_redact",
     "render_report": "_report",
-    "show_not_fetched": "_report",
+    "runs_heatmap": "_fleet_charts",
     "save_chart": "_charts",
+    "show_not_fetched": "_report",
+    "stalled": "_fleet",
     "status_chart": "_charts",
     "status_expr": "_statuses",
     "step_stats": "_analysis",
     "step_stats_chart": "_charts",
     "steps_frame": "_frames",
     "table": "_tables",
+    "trend_chart": "_fleet_charts",
 }
 
 __all__ = [
@@ -147,15 +163,22 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseFormatError",
     "ServerError",
+    "Store",
+    "StoreError",
+    "SyncSummary",
     "TransportError",
     "ValidationError",
     "accounts_frame",
     "build_frames",
+    "changes",
+    "clusters_chart",
     "connect",
+    "error_clusters",
     "escape_html",
     "escape_markdown",
     "executions_frame",
     "explain",
+    "failure_trend",
     "gantt",
     "human_duration",
     "is_failed",
@@ -164,19 +187,23 @@ __all__ = [
     "markdown",
     "normalize_status",
     "normalize_uuid",
+    "open_store",
     "options",
     "parse_info",
     "parse_uuid_text",
     "redact",
     "render_report",
+    "runs_heatmap",
     "save_chart",
     "show_not_fetched",
+    "stalled",
     "status_chart",
     "status_expr",
     "step_stats",
     "step_stats_chart",
     "steps_frame",
     "table",
+    "trend_chart",
 ]
 
 

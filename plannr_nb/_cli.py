@@ -1,4 +1,4 @@
-"""The ``plannr-nb`` command: open the bundled notebooks in JupyterLab, render reports."""
+"""The ``plannr-nb`` command: open the bundled notebooks in JupyterLab, render reports, sync."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,86 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--timeout", type=float, default=600, help="seconds a cell may run")
     report.add_argument("--quiet", action="store_true", help="no progress bar")
     report.set_defaults(handler=_report)
+    _add_sync_parser(commands)
     return parser
+
+
+def _add_sync_parser(commands: Any) -> None:
+    """``plannr-nb sync``: bring the fleet history store up to date."""
+    sync = commands.add_parser(
+        "sync",
+        help="sync every execution into the local fleet history store (Parquet)",
+        description=textwrap.fill(
+            "Page the API's executions newest first into the fleet history store (plain "
+            "Parquet: see the README's Fleet history), down to what it already holds, then "
+            "refresh the ones still unfinished; print what changed. The store is --store, else "
+            "$PLANNR_NB_STORE, else a per-user data folder. Without PLANNR_ACCESS_TOKEN, or "
+            "with --demo, it syncs the demo's six months of history, into --store or else a "
+            "temporary folder (demo data never goes into your own store).",
+            width=88,
+        ),
+        epilog=(
+            "examples:\n"
+            "  plannr-nb sync --since 2026-06-01\n"
+            "  plannr-nb sync --demo --store /tmp/demo-store --quiet"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sync.add_argument("--store", metavar="PATH", help="the store's folder")
+    sync.add_argument(
+        "--since",
+        metavar="DATE",
+        help="on a first sync, go back to this date (ISO: 2026-06-01, or a time; UTC if no zone)",
+    )
+    sync.add_argument(
+        "--demo", action="store_true", help="use the bundled demo data even if a token is set"
+    )
+    sync.add_argument(
+        "--include-account", action="store_true", help="also fetch each execution's account"
+    )
+    sync.add_argument("--quiet", action="store_true", help="no progress bars")
+    sync.set_defaults(handler=_sync)
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        msg = f"--since takes a date such as 2026-06-01 (or 2026-06-01T09:00+01:00), not {text!r}"
+        raise ValueError(msg) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from ._connect import connect
+    from ._errors import PlannrError
+    from ._store import open_store
+
+    try:
+        since = _since(args.since)
+        with connect(demo=True if args.demo else None) as client:
+            store = open_store(args.store, demo=client.is_demo)
+            summary = client.sync(
+                store,
+                since=since,
+                include_account=args.include_account,
+                progress=not args.quiet,
+            )
+    except ValueError as exc:
+        print(f"plannr-nb sync: {exc}", file=sys.stderr)
+        return 2
+    except PlannrError as exc:
+        print(f"plannr-nb sync: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    if args.quiet:  # the sync printed it already otherwise
+        print(f"Synced into {store.path}: {summary}")
+    if client.is_demo and args.store is None:
+        print("A temporary store, deleted as plannr-nb exits: pass --store PATH to keep one.")
+    for uuid, error in list(summary.not_fetched.items())[:10]:
+        print(f"Not fetched: {uuid}: {error}", file=sys.stderr)
+    return 1 if summary.not_fetched else 0
 
 
 def notebook_parameters(path: Path) -> dict[str, str]:

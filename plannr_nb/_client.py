@@ -39,8 +39,16 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
@@ -71,7 +79,9 @@ from ._errors import AuthenticationError, PlannrError, TransportError
 from ._ratelimit import RateLimiter
 from ._transport import attempt_deadline, bound_by_deadline
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # later layers, for annotations only (sync imports them when used)
+    from ._store import Store
+    from ._sync import SyncSummary
     from .testing import SimAPI
 
 __all__ = ["AsyncPlannrClient", "FetchResult", "PlannrClient"]
@@ -148,9 +158,9 @@ class _ClientBase(Generic[_Transport]):
         from .testing import SimAPI  # test doubles stay out of the runtime import path
 
         if executions is None:
-            from ._demo import load_demo_executions
+            from ._history import demo_api_executions
 
-            executions = load_demo_executions()
+            executions = demo_api_executions()  # today's demo and six months of history
         api = SimAPI(executions, latency=latency)
         client = cls(
             token=None, base_url=DEMO_BASE_URL, transport=cls._sim_transport(api), cache=cache
@@ -402,6 +412,72 @@ class PlannrClient(_ClientBase[httpx.BaseTransport]):
             return None, failure, None
         return execution, None, body
 
+    # -- fleet history: page by page, and sync into a store -------------------------------
+
+    def list_pages(
+        self,
+        *,
+        uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        client_uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        account_uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        blueprint_uuid: UUIDLike | None = None,
+        include_account: bool = False,
+        sort: str | None = None,
+    ) -> Iterator[list[Execution]]:
+        """Yield the executions of each page as it arrives; filters as :meth:`list_executions`.
+
+        Nothing is gathered: a caller that stops iterating stops the requests. Every UUID is
+        validated at this call, before anything is sent. With ``uuids``, only the executions
+        asked for are yielded, each once; without, each page as the API sends it (an execution
+        may come twice when others are created while paging).
+        """
+        filters = (uuids, client_uuids, account_uuids, blueprint_uuid, include_account, sort)
+        listing = self._core.listing(*filters)
+
+        def pages() -> Iterator[list[Execution]]:
+            for path, params in listing.requests:
+                for items in self._pages(path, params):
+                    page, done = listing.page(items, params)
+                    yield page
+                    if done:
+                        break
+
+        return pages()
+
+    def sync(
+        self,
+        store: Store,
+        *,
+        since: datetime | None = None,
+        include_account: bool = False,
+        progress: bool = True,
+    ) -> SyncSummary:
+        """Bring a fleet history ``store`` up to date: new executions, then unfinished ones.
+
+        Pages newest first down to what the store already holds (resumable after a crash),
+        then fetches again every execution the store holds as unfinished.
+
+        Parameters
+        ----------
+        store:
+            From :func:`plannr_nb.open_store`.
+        since:
+            On a first sync (empty store), how far back to go (default: everything).
+        include_account:
+            Also fetch each execution's account (the store's ``accounts``).
+        progress:
+            Show progress bars and print the summary.
+
+        Returns
+        -------
+        SyncSummary
+            New, updated, still unfinished, and not fetched (UUID -> error message).
+
+        """
+        from ._sync import sync  # a later layer, imported on use: see tests/test_package.py
+
+        return sync(self, store, since=since, include_account=include_account, progress=progress)
+
 
 class AsyncPlannrClient(_ClientBase[httpx.AsyncBaseTransport]):
     """The awaitable twin of :class:`PlannrClient`: same options, same methods, ``await`` them.
@@ -582,3 +658,55 @@ class AsyncPlannrClient(_ClientBase[httpx.AsyncBaseTransport]):
         except Exception as exc:  # whatever a chunk raises, its inputs still get an answer
             failure = self._core.lost(exc, path)
         return items, failure, bodies
+
+    # -- fleet history: page by page, and sync into a store -------------------------------
+
+    def list_pages(
+        self,
+        *,
+        uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        client_uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        account_uuids: UUIDLike | Iterable[UUIDLike] | None = None,
+        blueprint_uuid: UUIDLike | None = None,
+        include_account: bool = False,
+        sort: str | None = None,
+    ) -> AsyncIterator[list[Execution]]:
+        """An async iterator over each page's executions; see :meth:`PlannrClient.list_pages`.
+
+        Use ``async for page in client.list_pages(...)``; validation happens at this call.
+        """
+        filters = (uuids, client_uuids, account_uuids, blueprint_uuid, include_account, sort)
+        listing = self._core.listing(*filters)
+
+        async def pages() -> AsyncGenerator[list[Execution], None]:
+            for path, params in listing.requests:
+                async with contextlib.aclosing(self._pages(path, params)) as answers:
+                    async for items in answers:
+                        page, done = listing.page(items, params)
+                        yield page
+                        if done:
+                            break
+
+        return pages()
+
+    async def sync(
+        self,
+        store: Store,
+        *,
+        since: datetime | None = None,
+        include_account: bool = False,
+        progress: bool = True,
+    ) -> SyncSummary:
+        """The awaitable twin of :meth:`PlannrClient.sync` (store writes run in a thread).
+
+        Returns
+        -------
+        SyncSummary
+            New, updated, still unfinished, and not fetched (UUID -> error message).
+
+        """
+        from ._sync import async_sync  # a later layer, imported on use: see test_package.py
+
+        return await async_sync(
+            self, store, since=since, include_account=include_account, progress=progress
+        )

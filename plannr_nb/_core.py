@@ -84,7 +84,8 @@ _EXCERPT: Final = 120
 DEMO_BASE_URL: Final = "https://demo.plannrcrm.invalid"
 #: Said instead of the usual 404 advice by a client made with ``demo()``.
 _DEMO_NOT_FOUND: Final = (
-    "This demo client serves only the bundled demo dataset (pnb.load_demo_executions()), "
+    "This demo client serves only the bundled demo dataset (pnb.load_demo_executions()) and "
+    "its six months of synthetic history, "
     "which holds no execution with this UUID. To look up a real execution, pass a token: "
     "PlannrClient(token=...) or set PLANNR_ACCESS_TOKEN."
 )
@@ -1163,6 +1164,21 @@ class _Listing:
         self.sort = sort
         self.found: dict[str, Execution] = {}
         self.ignored = False
+
+    def page(self, items: list[Execution], chunk: dict[str, str]) -> tuple[list[Execution], bool]:
+        """For ``list_pages``: what a page adds, and whether ``chunk``'s request is done.
+
+        What a page adds is stored in the cache; without UUIDs asked for, it is the page as
+        it came.
+        """
+        if self.wanted is None:
+            self.core.store(items, self.include_account)
+            return items, False
+        kept = len(self.found)
+        done = self.add(items, chunk)
+        page = list(self.found.values())[kept:]
+        self.core.store(page, self.include_account)
+        return page, done
 
     def add(self, items: list[Execution], chunk: dict[str, str]) -> bool:
         """Keep the items asked for; True when the request of ``chunk`` has all it can give."""

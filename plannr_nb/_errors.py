@@ -7,6 +7,7 @@ Everything a user can cause or meet raises a subclass of :class:`PlannrError`::
     ├── InvalidUUIDError        (also ValueError)  not a UUID; nothing was sent
     ├── ResponseFormatError     (also ValueError)  a body or payload that is not the JSON we expect
     ├── NothingFetchedError                        no execution asked for could be fetched
+    ├── StoreError                                 a fleet history store that cannot be used as is
     ├── TransportError                             the network failed, after retries
     │   └── RequestTimeoutError (also TimeoutError)
     └── ApiError                                   the API answered with an error status
@@ -46,6 +47,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseFormatError",
     "ServerError",
+    "StoreError",
     "TransportError",
     "ValidationError",
 ]
@@ -142,6 +144,14 @@ class ResponseFormatError(PlannrError, ValueError):
         super().__init__(message)
         self.where = where
         self.request = redacted_request(request)
+
+
+class StoreError(PlannrError):
+    """A fleet history store cannot be used as it is (another format, a newer schema, ...).
+
+    The message names the directory and what to do: choose another one, upgrade plannr-nb, or
+    move the damaged store aside and sync again.
+    """
 
 
 class TransportError(PlannrError):

@@ -87,7 +87,7 @@ def trend_chart(
         alt.Chart(
             _inline(frame.select("period", *keep, "runs", "failed", "failure_rate")), title=title
         )
-        .mark_line(point=True)
+        .mark_line(point=alt.OverlayMarkDef(filled=True, size=60), strokeWidth=2.5)
         .encode(**encoding, tooltip=tooltip)
         .properties(width=width, height=260)
     )

@@ -22,10 +22,12 @@ files the manifest names. One writer at a time (a sync, a compaction); readers a
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import shutil
+import tempfile
 import uuid as uuid_module
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -36,11 +38,11 @@ from typing import Any, Final
 import polars as pl
 
 from ._config import STORE_ENV_VAR
-from ._errors import PlannrError
+from ._errors import StoreError
 from ._schemas import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
 from ._statuses import is_finished
 
-__all__ = ["PARTITION", "SCHEMA_VERSION", "Store", "StoreError", "UpsertResult", "open_store"]
+__all__ = ["PARTITION", "SCHEMA_VERSION", "Store", "UpsertResult", "open_store"]
 
 #: Bumped whenever the layout or a dataset's columns change.
 SCHEMA_VERSION: Final = 1
@@ -55,10 +57,6 @@ _SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     "accounts": ACCOUNT_SCHEMA,
 }
 _HIVE: Final = {PARTITION: pl.String()}
-
-
-class StoreError(PlannrError):
-    """The store directory cannot be used as it is (another format, a newer schema, ...)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ def default_store_path() -> Path:
     return platformdirs.user_data_path("plannr-nb", appauthor=False) / "store"
 
 
-def open_store(path: str | os.PathLike[str] | None = None) -> Store:
+def open_store(path: str | os.PathLike[str] | None = None, *, demo: bool = False) -> Store:
     """Open (creating if needed) the fleet history store at ``path``.
 
     Parameters
@@ -88,6 +86,10 @@ def open_store(path: str | os.PathLike[str] | None = None) -> Store:
     path:
         The store directory. Default: ``$PLANNR_NB_STORE`` when set, else a per-user data
         directory (``~/.local/share/plannr-nb/store`` on Linux).
+    demo:
+        The store is for the demo's data (pass ``client.is_demo``): with no ``path``, a fresh
+        temporary directory, deleted when the process exits, instead of the default, so that
+        synthetic executions never mix into your own history. A ``path`` given is used as is.
 
     Returns
     -------
@@ -100,6 +102,12 @@ def open_store(path: str | os.PathLike[str] | None = None) -> Store:
         When the directory holds something else, or a store of a newer schema version.
 
     """
+    if path is None and demo:
+        # The demo is anchored to the present of each process: a store kept from an earlier
+        # run would hold the same executions at other times. So a new one, gone at exit.
+        temporary = tempfile.mkdtemp(prefix="plannr-nb-demo-store-")
+        atexit.register(shutil.rmtree, temporary, ignore_errors=True)
+        return Store(Path(temporary))
     return Store(default_store_path() if path is None else Path(path).expanduser())
 
 

@@ -20,7 +20,7 @@ killed at any point leaves a consistent store and the next one completes it with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -180,40 +180,14 @@ def _batches(items: list[str]) -> Iterator[list[str]]:
         yield items[start : start + _REFRESH_BATCH]
 
 
-def _list_request(client: PlannrClient | AsyncPlannrClient, include_account: bool) -> Any:
-    # The client has no public page-by-page listing yet (list_executions gathers every page):
-    # use its request builder and page iterator, which follow links.next with retries.
-    ((path, params),) = client._core.list_requests(
-        uuids=None,
-        client_uuids=None,
-        account_uuids=None,
-        blueprint_uuid=None,
-        include_account=include_account,
-        sort="-created_at",
-    )
-    return path, params
-
-
 def _pages(client: PlannrClient, include_account: bool) -> Iterator[list[Execution]]:
-    pages = getattr(client, "list_pages", None)
-    if callable(pages):
-        yield from pages(sort="-created_at", include_account=include_account)
-        return
-    path, params = _list_request(client, include_account)
-    yield from client._pages(path, params)
+    return client.list_pages(sort="-created_at", include_account=include_account)
 
 
-async def _async_pages(
+def _async_pages(
     client: AsyncPlannrClient, include_account: bool
-) -> AsyncGenerator[list[Execution], None]:
-    pages = getattr(client, "list_pages", None)
-    if callable(pages):
-        async for page in pages(sort="-created_at", include_account=include_account):
-            yield page
-        return
-    path, params = _list_request(client, include_account)
-    async for page in client._pages(path, params):
-        yield page
+) -> AsyncIterator[list[Execution]]:
+    return client.list_pages(sort="-created_at", include_account=include_account)
 
 
 def sync(
@@ -290,7 +264,9 @@ async def async_sync(
             if not await asyncio.to_thread(run.accept_page, items):
                 break
     finally:
-        await pages.aclose()
+        close = getattr(pages, "aclose", None)
+        if callable(close):
+            await close()
     todo = await asyncio.to_thread(run.finish_listing)
     for batch in _batches(todo):
         result = await client.fetch_executions(batch, include_account=include_account)

@@ -11,6 +11,9 @@
   (``.venv/bin/pytest tests/test_browser.py -k explorer`` writes
   ``artifacts/browser/explorer_timeline.png``); copied when that picture exists.
 
+* ``docs/fleet-trend.png`` and ``docs/fleet-stalled.png``: the demo's six months of history
+  synced into a temporary store, as notebook 04 does (see ``fleet_images``).
+
 The demo is anchored to the present, so dates in the pictures are those of the day they are drawn.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -86,5 +90,58 @@ def main() -> None:
     copy_explorer()
 
 
+def fleet_images() -> None:
+    """docs/fleet-trend.png and docs/fleet-stalled.png: the demo history, synced like notebook 04.
+
+    The history is anchored to a fixed present (the demo's snapshot), so the pictures do not
+    change from one run to the next.
+    """
+    import tempfile
+
+    import plannr_nb as pnb
+    from plannr_nb._demo import DEMO_SNAPSHOT
+    from plannr_nb._history import demo_api_executions
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = pnb.open_store(folder)
+        with pnb.PlannrClient.demo(demo_api_executions(DEMO_SNAPSHOT)) as client:
+            client.sync(store, include_account=True, progress=False)
+        executions, steps = store.executions, store.steps
+        trend = pnb.failure_trend(
+            executions.filter(pl.col("created_at") >= DEMO_SNAPSHOT - timedelta(days=182)),
+            every="1w",
+        )
+        path = save_chart(pnb.trend_chart(trend, width=640), DOCS / "fleet-trend.png")
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
+        stuck = pnb.stalled(executions, steps, now=DEMO_SNAPSHOT).filter(
+            pl.col("waited") < timedelta(days=30)  # the picture: this month's stalls
+        )
+        shown = stuck.select(
+            "name", (pl.col("position") + 1).alias("step"), "next_step", "waiting_since",
+            "waited", "expected", "overdue_by",
+        ).head(8)  # fmt: skip
+        path = _html_png(pnb.table(shown, tz="Europe/London")._repr_html_(), "fleet-stalled.png")
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
+
+
+def _html_png(html: str, name: str) -> Path:
+    """A table as a picture: Chromium (the browser test's) screenshots the HTML as shown."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("PLANNR_NB_CHROMIUM") or "/usr/bin/chromium"
+    page_html = f"<html><body style='font-family:sans-serif;margin:8px'>{html}</body></html>"
+    target = DOCS / name
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium)
+        page = browser.new_page(device_scale_factor=2, viewport={"width": 1100, "height": 400})
+        page.set_content(page_html)
+        page.locator("table").screenshot(path=str(target))
+        browser.close()
+    return target
+
+
 if __name__ == "__main__":
     main()
+    fleet_images()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
@@ -207,3 +207,30 @@ def test_charts_stay_small_and_carry_the_data() -> None:
     doubled = pl.concat([st, st.with_columns(pl.col("execution_uuid") + "-copy")])
     day = runs_heatmap(doubled, blueprint=WELCOME).to_dict()
     assert len(_values(day)) == len(_values(runs_heatmap(st, blueprint=WELCOME).to_dict()))
+
+
+def test_the_demo_serves_its_history_anchored_with_todays_demo() -> None:
+    """demo(): today's demo and the six-month history share one present, generated once."""
+    from plannr_nb._demo import DEMO_SNAPSHOT, DEMO_STORY_UUID, demo_now, load_demo_executions
+    from plannr_nb._history import demo_api_executions, demo_history, generate_history
+
+    anchor = demo_now()
+    assert demo_history() is demo_history()  # cached per process
+    again = generate_history(anchor)
+    assert [e["uuid"] for e in demo_history().executions] == [e["uuid"] for e in again.executions]
+    assert demo_history().facts == again.facts
+    assert demo_history().facts.now == anchor
+    story = next(e for e in load_demo_executions() if e["uuid"] == DEMO_STORY_UUID)
+    on_file = next(
+        e for e in load_demo_executions(now=DEMO_SNAPSHOT) if e["uuid"] == DEMO_STORY_UUID
+    )
+    moved = datetime.fromisoformat(story["created_at"]) - datetime.fromisoformat(
+        on_file["created_at"]
+    )
+    assert moved == anchor - DEMO_SNAPSHOT
+    served = demo_api_executions()
+    created = [datetime.fromisoformat(e["created_at"]) for e in served]
+    assert created == sorted(created)
+    assert max(created) <= anchor
+    history_created = [datetime.fromisoformat(e["created_at"]) for e in again.executions]
+    assert min(history_created) >= anchor - timedelta(days=183)  # six months before the anchor

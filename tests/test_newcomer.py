@@ -167,10 +167,10 @@ def test_lab_says_copies_were_kept_and_passes_jupyterlab_options(
     monkeypatch.setattr(_cli.os, "execv", lambda exe, argv: calls.append(argv))
     monkeypatch.chdir(tmp_path)
     _cli.main(["lab", "--no-browser"])
-    assert "3 copied" in capsys.readouterr().out
+    assert "4 copied" in capsys.readouterr().out
     _cli.main(["lab", "--ServerApp.ip=127.0.0.2", "--allow-root", "--", "--debug"])
     out = capsys.readouterr().out
-    assert "Kept 3 existing copies" in out
+    assert "Kept 4 existing copies" in out
     assert "--refresh" in out
     command = calls[-1]
     assert "--ServerApp.ip=127.0.0.2" in command

@@ -63,6 +63,10 @@ BASE_ONLY_NOTHING_OF_OURS = {
     "_payloads",
     "_statuses",
 }
+# The only imports against the flow, and only deferred (inside a function, or under
+# TYPE_CHECKING for annotations), so importing the earlier module never loads the later one:
+# the issue's `client.sync(store)` is a thin method over _sync, which sits above the client.
+DEFERRED_ONLY: set[tuple[str, str]] = {("_client", "_sync"), ("_client", "_store")}
 
 
 def test_all_is_sorted_and_matches_what_the_package_exposes() -> None:
@@ -81,6 +85,18 @@ def test_all_is_sorted_and_matches_what_the_package_exposes() -> None:
     assert public_modules <= set(names)
     with pytest.raises(AttributeError):
         _ = plannr_nb.not_a_name  # type: ignore[attr-defined]
+
+
+def test_fleet_history_names_are_public() -> None:
+    """Issue 14's names: the store, sync's summary, the analysis and its charts."""
+    names = {
+        "open_store", "Store", "SyncSummary", "StoreError", "failure_trend", "trend_chart",
+        "error_clusters", "clusters_chart", "stalled", "changes", "runs_heatmap",
+    }  # fmt: skip
+    assert names <= set(plannr_nb.__all__)
+    assert callable(plannr_nb.PlannrClient.sync)
+    assert callable(plannr_nb.AsyncPlannrClient.sync)
+    assert callable(plannr_nb.PlannrClient.list_pages)
 
 
 def test_every_public_name_has_a_docstring() -> None:
@@ -109,6 +125,7 @@ def test_error_tree() -> None:
     assert issubclass(p.TransportError, p.PlannrError)
     assert issubclass(p.RequestTimeoutError, p.TransportError)
     assert issubclass(p.RequestTimeoutError, TimeoutError)
+    assert issubclass(p.StoreError, p.PlannrError)
     for cls in (
         p.AuthenticationError,
         p.PermissionDeniedError,
@@ -121,10 +138,18 @@ def test_error_tree() -> None:
         assert issubclass(cls, p.PlannrError)
 
 
-def _our_imports(path: Path) -> set[str]:
+def _our_imports(path: Path, *, toplevel_only: bool = False) -> set[str]:
+    """Our modules that ``path`` imports (with ``toplevel_only``: at import time only)."""
     tree = ast.parse(path.read_text())
     found: set[str] = set()
-    for node in ast.walk(tree):
+    nodes: list[ast.AST] = list(ast.walk(tree))
+    if toplevel_only:
+        nodes = [
+            node
+            for node in tree.body
+            if not (isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test))
+        ]
+    for node in nodes:
         if isinstance(node, ast.ImportFrom):
             if node.level == 1 and node.module:
                 found.add(node.module.split(".")[0])
@@ -157,9 +182,27 @@ def test_layering_data_flows_one_way() -> None:
                 problems.append(f"{module} imports unknown {imported}")
             elif module in BASE_ONLY_NOTHING_OF_OURS:
                 problems.append(f"{module} must import nothing of ours, imports {imported}")
+            elif (module, imported) in DEFERRED_ONLY:
+                if imported in _our_imports(path, toplevel_only=True):
+                    problems.append(f"{module} imports {imported} at import time")
             elif LAYERS[imported] > LAYERS[module]:
                 problems.append(f"{module} (layer {LAYERS[module]}) imports {imported}")
     assert not problems
+
+
+def test_client_import_loads_neither_the_store_nor_sync() -> None:
+    """The deferred imports stay deferred: the client works without the store's modules."""
+    code = (
+        "import sys\n"
+        "from plannr_nb._client import PlannrClient\n"
+        "assert not {'plannr_nb._sync', 'plannr_nb._store'} & set(sys.modules)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
 
 
 def test_no_pandas_and_lazy_imports_at_runtime() -> None:

@@ -66,6 +66,7 @@ def test_help_says_it_all() -> None:
     assert "lab" in top.stdout
     report = _run("report", "--help")
     words = ("--uuid", "--param", "--output", "--redact", "--demo", "03_report", "max_stories=")
+    assert "sync" in top.stdout
     for word in words:
         assert word in report.stdout
     lab = _run("lab", "--help")
@@ -91,6 +92,23 @@ def test_report_cli_end_to_end_offline(tmp_path: Path) -> None:
     assert "NotFoundError" in html
     assert "Executing" in result.stderr  # progress is visible
     assert "def " not in html  # code hidden by default
+
+
+@pytest.mark.slow
+def test_fleet_report_offline_on_the_demo(tmp_path: Path) -> None:
+    """plannr-nb report 04 --demo: the fleet's health as a static report, nothing kept."""
+    out = tmp_path / "fleet.html"
+    yours = tmp_path / "your-store"
+    env = _env(PLANNR_NB_STORE=str(yours), PLANNR_ACCESS_TOKEN=CANARY)
+    result = _run("report", "04", "--demo", "--quiet", "--output", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    html = out.read_text()
+    _assert_static_offline_html(html, nbformat.read(out.with_suffix(".ipynb"), as_version=4))
+    assert re.search(r"Send SMS</strong> \(Send client welcome[^<]*\) started failing on", html)
+    assert "Stalled runs, most overdue first" in html
+    assert len(re.findall(r"plannr-nb report 01 --uuid [0-9a-f-]{36}", html)) >= 10
+    assert not yours.exists()  # demo data never goes into your store
+    assert CANARY not in html + out.with_suffix(".ipynb").read_text()
 
 
 def test_report_rejects_what_the_notebook_does_not_take(tmp_path: Path) -> None:

@@ -13,8 +13,9 @@ import pytest
 from fleet_data import frames, history
 
 from plannr_nb._config import STORE_ENV_VAR
+from plannr_nb._errors import StoreError
 from plannr_nb._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
-from plannr_nb._store import PARTITION, SCHEMA_VERSION, StoreError, default_store_path, open_store
+from plannr_nb._store import PARTITION, SCHEMA_VERSION, default_store_path, open_store
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -16,9 +18,11 @@ import pytest
 from fleet_data import NOW, history
 
 from plannr_nb._client import AsyncPlannrClient, PlannrClient
-from plannr_nb._errors import ServerError
+from plannr_nb._demo import load_demo_executions
+from plannr_nb._errors import InvalidUUIDError, ServerError
+from plannr_nb._history import demo_api_executions
 from plannr_nb._store import Store, open_store
-from plannr_nb._sync import async_sync, sync
+from plannr_nb._sync import SyncSummary, async_sync, sync
 from plannr_nb.testing import SimAPI, SimServer, SimTransport
 
 TOKEN = "canary-token-for-sync-tests-0123456789"
@@ -232,3 +236,130 @@ def test_async_sync_matches(tmp_path: Path) -> None:
     _exact(open_store(tmp_path), executions)
     again = asyncio.run(main())
     assert (again.new, again.updated) == (0, 0)
+
+
+# -- the client's public face: list_pages and client.sync ---------------------------------------
+
+
+def test_list_pages_yields_each_page_as_it_arrives() -> None:
+    executions = history().executions[:1200]
+    client, api = _client(executions)
+    with client:
+        pages = client.list_pages(sort="-created_at")
+        assert api.requests == []  # nothing sent until the first page is asked for
+        first = next(pages)
+        assert len(first) == 500
+        assert len([r for r in api.requests if r.path == LIST]) == 1
+        rest = list(pages)
+    assert [len(p) for p in rest] == [500, 200]
+    listed = [e["uuid"] for page in [first, *rest] for e in page]
+    newest_first = sorted(executions, key=lambda e: e["created_at"], reverse=True)
+    assert listed == [e["uuid"] for e in newest_first]
+
+
+def test_list_pages_filters_like_list_executions() -> None:
+    executions = history().executions[:1200]
+    wanted = [e["uuid"] for e in executions[::7]]
+    blueprint = executions[0]["blueprint_uuid"]
+    client, _ = _client(executions)
+    with client:
+        by_uuid = [e["uuid"] for page in client.list_pages(uuids=wanted) for e in page]
+        assert sorted(by_uuid) == sorted(wanted)
+        by_blueprint = [
+            e
+            for page in client.list_pages(blueprint_uuid=blueprint, include_account=True)
+            for e in page
+        ]
+        assert {e["uuid"] for e in by_blueprint} == {
+            e["uuid"] for e in executions if e["blueprint_uuid"] == blueprint
+        }
+        assert all("account" in e for e in by_blueprint)
+        with pytest.raises(InvalidUUIDError):
+            client.list_pages(uuids=["not-a-uuid"])  # refused at the call, nothing sent
+
+
+def test_client_sync_is_the_module_sync(tmp_path: Path) -> None:
+    executions = history().executions
+    client, _ = _client(executions)
+    store = open_store(tmp_path)
+    with client:
+        summary = client.sync(store, since=NOW - timedelta(days=40), progress=False)
+    expected = [e for e in executions if e["created_at"] >= (NOW - timedelta(days=40)).isoformat()]
+    assert isinstance(summary, SyncSummary)
+    assert summary.new == len(expected)
+    _exact(store, expected)
+    client, _ = _client(executions)
+    with client:
+        again = client.sync(store, progress=False)
+    assert (again.new, again.updated) == (0, 0)
+
+
+def test_async_client_sync_and_pages(tmp_path: Path) -> None:
+    executions = history().executions[:1300]
+
+    async def main() -> tuple[list[int], SyncSummary]:
+        async with AsyncPlannrClient.demo(executions) as client:
+            sizes = [len(page) async for page in client.list_pages(sort="created_at")]
+            summary = await client.sync(open_store(tmp_path), include_account=True, progress=False)
+            return sizes, summary
+
+    sizes, summary = asyncio.run(main())
+    assert sizes == [500, 500, 300]
+    assert summary.new == 1300
+    _exact(open_store(tmp_path), executions)
+    assert open_store(tmp_path).accounts.collect().height > 0
+
+
+# -- plannr-nb sync ------------------------------------------------------------------------------
+
+
+def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PLANNR_", "ACCESS_TOKEN"))}
+    return subprocess.run(
+        [sys.executable, "-m", "plannr_nb._cli", "sync", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**clean, **env},
+        check=False,
+    )
+
+
+def test_cli_sync_on_the_demo_into_a_store(tmp_path: Path) -> None:
+    """plannr-nb sync --demo: the demo's history lands in --store; the token never shows."""
+    target = tmp_path / "store"
+    first = _cli("--demo", "--store", str(target), "--quiet", PLANNR_ACCESS_TOKEN=TOKEN)
+    assert first.returncode == 0, first.stderr
+    served = len(demo_api_executions())  # the count does not depend on the anchor
+    assert f"Synced into {target}: {served} new, 0 updated" in first.stdout
+    store = open_store(target)
+    stored = store.executions.collect()
+    assert stored.height == served > 6000
+    demo = {e["uuid"] for e in load_demo_executions()}
+    assert demo <= set(stored["execution_uuid"])
+    second = _cli("--demo", "--store", str(target), "--quiet")
+    assert second.returncode == 0, second.stderr
+    assert ": 0 new," in second.stdout
+    assert open_store(target).executions.collect().height == served  # reopened: files moved
+    for out in (first, second):
+        assert TOKEN not in out.stdout + out.stderr
+        assert "Traceback" not in out.stderr
+
+
+def test_cli_sync_keeps_demo_data_out_of_your_store(tmp_path: Path) -> None:
+    """Without --store, demo data goes to a temporary store, never to $PLANNR_NB_STORE."""
+    yours = tmp_path / "yours"
+    done = _cli("--since", "2000-01-01", "--quiet", PLANNR_NB_STORE=str(yours))  # no token
+    assert done.returncode == 0, done.stderr
+    assert "temporary store" in done.stdout
+    assert not yours.exists()
+    temporary = Path(done.stdout.split("Synced into ", 1)[1].split(":", 1)[0])
+    assert not temporary.exists()  # removed as the command exited
+
+
+def test_cli_sync_refuses_a_bad_date_in_words() -> None:
+    bad = _cli("--demo", "--since", "last tuesday")
+    assert bad.returncode == 2
+    assert "--since takes a date such as 2026-06-01" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert "--include-account" in _cli("--help").stdout
