@@ -12,6 +12,9 @@ Each body is the compact JSON of one bare execution (bytes), as the documented r
   the documented forms (the not-quite-JSON ``"[{errors : \\"...\\" }]"``, JSON lists and objects,
   Laravel's ``{"message", "errors"}``, plain text).
 
+Steps and executions are built by ``plannr_nb._payloads`` (key order, ``next_step`` and
+``previous_step``), as the demo data and ``plannr_nb.testing`` are.
+
 Speed: a few hundred templates are built with ``random`` once; each body is a template with two
 placeholders replaced (an 8-hex-digit prefix that makes every execution and step uuid unique, and
 the calendar date), so 100,000 bodies take a second or two.
@@ -24,6 +27,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import orjson
+
+from plannr_nb._payloads import execution_payload, step_payload
 
 __all__ = ["make_bodies"]
 
@@ -202,7 +207,8 @@ def _template(rng: _Rng, accounts: list[dict[str, Any]]) -> bytes:
     steps: list[dict[str, Any]] = []
     failed = False
     for index in range(count):
-        step_name = _STEP_NAMES[(index * 7 + count) % len(_STEP_NAMES)]
+        at: str | None = None
+        info: str | None = None
         if index < executed and not failed:
             moment += r.choice((1, 2, 5, 30, 60, 300, 900, 1200))
             at = _clock(moment, offset)
@@ -215,42 +221,30 @@ def _template(rng: _Rng, accounts: list[dict[str, Any]]) -> bytes:
                 info, status = r.choice(_INFO_ERRORS), "completed"
             else:
                 info, status = r.choice(_INFO_OK), "completed"
-            step = {
-                "uuid": rng.uuid(_UUID_MARK),
-                "created_at": created,
-                "updated_at": at,
-                "executed_at": at,
-                "status": status,
-                "info": info,
-                "name": step_name,
-            }
         else:
-            step = {
-                "uuid": rng.uuid(_UUID_MARK),
-                "created_at": created,
-                "updated_at": created,
-                "executed_at": None,
-                "status": "skipped" if failed else "pending",
-                "info": None,
-                "name": step_name,
-            }
-        steps.append(step)
-    ran = [s for s in steps if s["executed_at"] is not None]
-    waiting = [s for s in steps if s["executed_at"] is None and s["status"] == "pending"]
-    status = "failed" if failed else ("completed" if not waiting else "in_progress")
-    body: dict[str, Any] = {
-        "uuid": rng.uuid(_UUID_MARK),
-        "created_at": created,
-        "updated_at": ran[-1]["updated_at"] if ran else created,
-        "status": status,
-        "triggered_by": trigger,
-        "steps": steps,
-        "name": name,
-        "next_step": waiting[0] if waiting else None,
-        "previous_step": ran[-1] if ran else None,
-    }
-    if r.random() < 0.5:
-        body["account"] = r.choice(accounts)
+            status = "skipped" if failed else "pending"
+        step_name = _STEP_NAMES[(index * 7 + count) % len(_STEP_NAMES)]
+        uuid = rng.uuid(_UUID_MARK)
+        steps.append(
+            step_payload(
+                uuid=uuid,
+                name=step_name,
+                status=status,
+                created_at=created,
+                executed_at=at,
+                info=info,
+            )
+        )
+    status = "failed" if failed else ("in_progress" if executed < count else "completed")
+    body = execution_payload(
+        uuid=rng.uuid(_UUID_MARK),
+        name=name,
+        status=status,
+        triggered_by=trigger,
+        created_at=created,
+        steps=steps,
+        account=r.choice(accounts) if r.random() < 0.5 else None,
+    )
     return orjson.dumps(body)
 
 

@@ -1,6 +1,6 @@
 """Batch fetch vs the naive way, against the simulated Plannr API on loopback.
 
-Both run in the same process against the same server (``plannr_nb._sim.SimServer``) with the
+Both run in the same process against the same server (``plannr_nb.testing.SimServer``) with the
 same latency per request (50 ms by default):
 
 * naive: one ``GET /api/v1/automation-executions/{uuid}`` per UUID, one after the other
@@ -27,7 +27,7 @@ import uuid as uuid_module
 import httpx
 
 from plannr_nb import PlannrClient
-from plannr_nb._sim import SimServer, fake_executions
+from plannr_nb.testing import SimServer, fake_executions
 
 TOKEN = "bench-token"
 

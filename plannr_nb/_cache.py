@@ -29,8 +29,8 @@ from typing import Any
 
 import orjson
 
-from ._config import FINISHED_STATUSES
-from ._errors import InvalidUUIDError
+from ._errors import ConfigurationError, InvalidUUIDError
+from ._statuses import FINISHED_STATUSES, normalize_status
 from ._uuids import normalize_uuid
 
 logger = logging.getLogger("plannr_nb")
@@ -80,7 +80,7 @@ class CachedExecution:
     @property
     def finished(self) -> bool:
         """Whether the execution's status means it will not change any more."""
-        return str(self.execution.get("status", "")).lower() in FINISHED_STATUSES
+        return normalize_status(self.execution.get("status")) in FINISHED_STATUSES
 
     def serves(self, include_account: bool) -> bool:
         """Whether this snapshot may answer a request without asking the API."""
@@ -98,7 +98,19 @@ class ExecutionCache:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory).expanduser()
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            usable = os.access(self.directory, os.R_OK | os.W_OK | os.X_OK)
+            problem = "it is not readable and writable by you"
+        except OSError as exc:
+            usable, problem = False, f"{type(exc).__name__}: {exc.strerror or exc}"
+        if not usable:
+            msg = (
+                f"cache {str(self.directory)!r} cannot be used as a directory ({problem}). "
+                "Pass cache= a directory you can write to (it is created if missing), or "
+                "cache=None for no cache."
+            )
+            raise ConfigurationError(msg, option="cache")
         _warn_if_shared(self.directory)
         self._sweep()
 

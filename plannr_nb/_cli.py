@@ -1,4 +1,4 @@
-"""The ``plannr-nb`` command: open the bundled notebooks in JupyterLab, render reports."""
+"""The ``plannr-nb`` command: open the bundled notebooks in JupyterLab, render reports, sync."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ._config import TOKEN_ENV_VARS
 from ._report import _notebooks_dir, render_report
+
+#: Exit status of ``plannr-nb report`` when no execution could be fetched (the report says why).
+EXIT_NOTHING_FETCHED = 3
 
 DEFAULT_WORKSPACE = "plannr-notebooks"
 #: Default settings for the JupyterLab ``plannr-nb lab`` opens: no "news?" pop-up over outputs.
@@ -144,7 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
             "examples:\n"
             "  plannr-nb report 03_report --demo --output demo-report.html\n"
             "  plannr-nb report 01 --uuid cc137447-a749-4b21-88a5-b27ef8b16878 --redact\n"
-            "  plannr-nb report 02 --param blueprint_uuid=... --param max_executions=20"
+            "  plannr-nb report 02 --param blueprint_uuid=... --param max_executions=20\n\n"
+            "exit status: 0 the report is written (inputs that could not be fetched are named on "
+            "stderr\nand in the report); 1 a cell failed; 2 bad arguments; "
+            f"{EXIT_NOTHING_FETCHED} nothing could be fetched\n(the report says why, per input)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -174,7 +181,86 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--timeout", type=float, default=600, help="seconds a cell may run")
     report.add_argument("--quiet", action="store_true", help="no progress bar")
     report.set_defaults(handler=_report)
+    _add_sync_parser(commands)
     return parser
+
+
+def _add_sync_parser(commands: Any) -> None:
+    """``plannr-nb sync``: bring the fleet history store up to date."""
+    sync = commands.add_parser(
+        "sync",
+        help="sync every execution into the local fleet history store (Parquet)",
+        description=textwrap.fill(
+            "Page the API's executions newest first into the fleet history store (plain "
+            "Parquet: see the README's Fleet history), down to what it already holds, then "
+            "refresh the ones still unfinished; print what changed. The store is --store, else "
+            "$PLANNR_NB_STORE, else a per-user data folder. Without PLANNR_ACCESS_TOKEN, or "
+            "with --demo, it syncs the demo's six months of history, into --store or else a "
+            "temporary folder (demo data never goes into your own store).",
+            width=88,
+        ),
+        epilog=(
+            "examples:\n"
+            "  plannr-nb sync --since 2026-06-01\n"
+            "  plannr-nb sync --demo --store /tmp/demo-store --quiet"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sync.add_argument("--store", metavar="PATH", help="the store's folder")
+    sync.add_argument(
+        "--since",
+        metavar="DATE",
+        help="on a first sync, go back to this date (ISO: 2026-06-01, or a time; UTC if no zone)",
+    )
+    sync.add_argument(
+        "--demo", action="store_true", help="use the bundled demo data even if a token is set"
+    )
+    sync.add_argument(
+        "--include-account", action="store_true", help="also fetch each execution's account"
+    )
+    sync.add_argument("--quiet", action="store_true", help="no progress bars")
+    sync.set_defaults(handler=_sync)
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        msg = f"--since takes a date such as 2026-06-01 (or 2026-06-01T09:00+01:00), not {text!r}"
+        raise ValueError(msg) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from ._connect import connect
+    from ._errors import PlannrError
+    from ._store import open_store
+
+    try:
+        since = _since(args.since)
+        with connect(demo=True if args.demo else None) as client:
+            store = open_store(args.store, demo=client.is_demo)
+            summary = client.sync(
+                store,
+                since=since,
+                include_account=args.include_account,
+                progress=not args.quiet,
+            )
+    except ValueError as exc:
+        print(f"plannr-nb sync: {exc}", file=sys.stderr)
+        return 2
+    except PlannrError as exc:
+        print(f"plannr-nb sync: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    if args.quiet:  # the sync printed it already otherwise
+        print(f"Synced into {store.path}: {summary}")
+    if client.is_demo and args.store is None:
+        print("A temporary store, deleted as plannr-nb exits: pass --store PATH to keep one.")
+    for uuid, error in list(summary.not_fetched.items())[:10]:
+        print(f"Not fetched: {uuid}: {error}", file=sys.stderr)
+    return 1 if summary.not_fetched else 0
 
 
 def notebook_parameters(path: Path) -> dict[str, str]:
@@ -234,6 +320,8 @@ def _param(text: str) -> tuple[str, Any]:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from ._errors import NothingFetchedError
+
     uuids = [part.strip() for item in args.uuid for part in item.split(",") if part.strip()]
     try:
         parameters = dict(_param(item) for item in args.param)
@@ -251,6 +339,20 @@ def _report(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"plannr-nb report: {exc}", file=sys.stderr)
         return 2
+    except NothingFetchedError as exc:
+        written = getattr(exc.report, "html", None) or args.output
+        n = exc.requested
+        why = (
+            f"none of the {n} input{'s' if n != 1 else ''} given could be fetched"
+            if n
+            else str(exc)
+        )
+        print(
+            f"plannr-nb report: nothing to report on: {why}.\n"
+            f"The report, saying why for each input, is in {written} (and its .ipynb).",
+            file=sys.stderr,
+        )
+        return EXIT_NOTHING_FETCHED
     except Exception as exc:
         if type(exc).__name__ != "PapermillExecutionError":
             raise
@@ -264,6 +366,12 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     print(f"Report: {result.html}")
     print(f"Executed notebook: {result.notebook}")
+    if result.not_fetched:
+        print(
+            f"plannr-nb report: {result.not_fetched} of {result.requested} executions could not "
+            "be fetched: see the report",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -7,6 +7,12 @@ from typing import Final
 DEFAULT_BASE_URL: Final = "https://api.plannrcrm.com"
 TOKEN_ENV_VARS: Final = ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN")
 ACCOUNT_ENV_VAR: Final = "PLANNR_ACCOUNT_UUID"
+#: Another address for the API (a sandbox, or a test server).
+BASE_URL_ENV_VAR: Final = "PLANNR_BASE_URL"
+#: Set to 1 to use the bundled demo data even when a token is set.
+DEMO_ENV_VAR: Final = "PLANNR_NB_DEMO"
+#: The zone times are shown in by default (see ``pnb.options.tz``).
+TZ_ENV_VAR: Final = "PLANNR_NB_TZ"
 ACCOUNT_HEADER: Final = "X-PLANNR-ACCOUNT-UUID"
 
 #: Seconds an attempt may take, from the first byte sent to the last byte read.
@@ -35,7 +41,7 @@ MAX_PER_PAGE: Final = 500
 #: Zone assumed for timestamps that carry no offset (Plannr is a UK product).
 NAIVE_TIMESTAMP_ZONE: Final = "Europe/London"
 
-#: Execution statuses that will not change any more.
-FINISHED_STATUSES: Final = frozenset({"completed", "failed", "cancelled", "canceled", "skipped"})
-#: Step statuses that count as failures on their own (info may add more).
-FAILED_STATUSES: Final = frozenset({"failed", "error", "errored"})
+#: Overrides the directory of the fleet history store (default: a per-user data directory).
+STORE_ENV_VAR: Final = "PLANNR_NB_STORE"
+#: Zone times are shown in unless ``pnb.options.tz`` or :data:`TZ_ENV_VAR` says otherwise.
+DEFAULT_TZ: Final = "Europe/London"

@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ._client import PlannrClient, _resolve_token
+from ._client import PlannrClient
+from ._config import BASE_URL_ENV_VAR, DEMO_ENV_VAR
+from ._core import _resolve_token
 from ._errors import ConfigurationError
 
-__all__ = ["BASE_URL_ENV_VAR", "DEMO_ENV_VAR", "connect"]
-
-#: Set to 1 to use the bundled demo data even when a token is set.
-DEMO_ENV_VAR = "PLANNR_NB_DEMO"
-#: Another address for the API (a sandbox, or a test server).
-BASE_URL_ENV_VAR = "PLANNR_BASE_URL"
+__all__ = ["connect"]
 
 
 def connect(*, demo: bool | None = None, **options: Any) -> PlannrClient:

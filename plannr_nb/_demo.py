@@ -29,6 +29,7 @@ __all__ = [
     "DEMO_SNAPSHOT",
     "DEMO_RUNNING_UUID",
     "DEMO_STORY_UUID",
+    "demo_now",
     "load_demo_executions",
 ]
 
@@ -101,6 +102,17 @@ def _copy(value: Any, delta: timedelta) -> Any:
     return value
 
 
+def demo_now() -> datetime:
+    """The present the demo is anchored to in this process: the clock at the first call.
+
+    Every default load (the demo client's, a notebook's, the demo's fleet history) uses it,
+    so they agree to the second however long the process runs.
+    """
+    if not _default_now:
+        _default_now.append(datetime.now(UTC).replace(microsecond=0))
+    return _default_now[0]
+
+
 def load_demo_executions(*, now: datetime | None = None) -> list[dict[str, Any]]:
     """Return the demo executions, oldest first, as a fresh deep copy the caller may mutate.
 
@@ -121,9 +133,7 @@ def load_demo_executions(*, now: datetime | None = None) -> list[dict[str, Any]]
         241 executions in the shape of the API's responses (plus ``blueprint_uuid``).
     """
     if now is None:
-        if not _default_now:
-            _default_now.append(datetime.now(UTC).replace(microsecond=0))
-        now = _default_now[0]
+        now = demo_now()
     elif now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     delta = timedelta(seconds=int((now - DEMO_SNAPSHOT).total_seconds()))

@@ -6,6 +6,8 @@ Everything a user can cause or meet raises a subclass of :class:`PlannrError`::
     ├── ConfigurationError      (also ValueError)  an option the client refuses; nothing was sent
     ├── InvalidUUIDError        (also ValueError)  not a UUID; nothing was sent
     ├── ResponseFormatError     (also ValueError)  a body or payload that is not the JSON we expect
+    ├── NothingFetchedError                        no execution asked for could be fetched
+    ├── StoreError                                 a fleet history store that cannot be used as is
     ├── TransportError                             the network failed, after retries
     │   └── RequestTimeoutError (also TimeoutError)
     └── ApiError                                   the API answered with an error status
@@ -26,7 +28,7 @@ its ``Location``.
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,12 +40,14 @@ __all__ = [
     "ConfigurationError",
     "InvalidUUIDError",
     "NotFoundError",
+    "NothingFetchedError",
     "PermissionDeniedError",
     "PlannrError",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseFormatError",
     "ServerError",
+    "StoreError",
     "TransportError",
     "ValidationError",
 ]
@@ -140,6 +144,14 @@ class ResponseFormatError(PlannrError, ValueError):
         super().__init__(message)
         self.where = where
         self.request = redacted_request(request)
+
+
+class StoreError(PlannrError):
+    """A fleet history store cannot be used as it is (another format, a newer schema, ...).
+
+    The message names the directory and what to do: choose another one, upgrade plannr-nb, or
+    move the damaged store aside and sync again.
+    """
 
 
 class TransportError(PlannrError):
@@ -281,10 +293,12 @@ class ApiError(PlannrError):
         uuid: str | None = None,
         attempts: int = 1,
         scrub: Callable[[str], str] = _unchanged,
+        advice: str | None = None,
     ) -> ApiError:
         """Build the subclass that matches ``response.status_code``, with a helpful message.
 
-        ``scrub`` masks secrets (the access token) in the message and the kept response.
+        ``scrub`` masks secrets (the access token) in the message and the kept response;
+        ``advice`` replaces the usual last sentence (what to do about this status).
         """
         status = response.status_code
         error_cls: type[ApiError]
@@ -320,7 +334,7 @@ class ApiError(PlannrError):
             parts.append(f"({body_message})")
         for field, messages in field_errors.items():
             parts.append(f"{field}: {'; '.join(messages)}")
-        msg = scrub(" ".join(parts) + ". " + cls._advice(status))
+        msg = scrub(" ".join(parts) + ". " + (advice or cls._advice(status)))
         error = error_cls(
             msg, status_code=status, request=request, response=response, uuid=uuid, scrub=scrub
         )
@@ -370,3 +384,40 @@ class RateLimitError(ApiError):
 
 class ServerError(ApiError):
     """5xx after every retry."""
+
+
+class NothingFetchedError(PlannrError):
+    """None of the executions asked for could be fetched: there is nothing to tell.
+
+    A bundled notebook raises it after showing, per input, why it could not be fetched (with
+    :func:`plannr_nb.show_not_fetched`); ``plannr-nb report`` then still writes the report and
+    exits with status 3. In a notebook it shows as one line, not a traceback. ``.errors`` maps
+    each input to its error (an exception or a text), ``.requested`` is how many were asked for.
+    From :func:`plannr_nb.render_report`, ``.report`` is the report written all the same.
+    """
+
+    report: object | None = None
+
+    def __init__(
+        self,
+        errors: Mapping[str, object] | None = None,
+        *,
+        requested: int | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.errors = dict(errors or {})
+        self.requested = len(self.errors) if requested is None else requested
+        if message is None:
+            n = self.requested
+            message = (
+                f"nothing could be fetched for the {n} input{'s' if n != 1 else ''} given (why, "
+                "per input, is shown above): check the UUIDs and that this token's firm can "
+                "see them, then run again"
+                if n
+                else "nothing was asked for: give execution UUIDs or a blueprint UUID"
+            )
+        super().__init__(message)
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows these lines instead of a traceback: the reasons are already on screen.
+        return [f"{type(self).__name__}: {self}"]

@@ -1,20 +1,29 @@
 """Execution responses to polars frames.
 
-One fast path for every input: each execution becomes one line of JSON, pyarrow reads the lines
-with an explicit, projected schema (no inference, unknown fields skipped), a slice of the input
-at a time, and polars derives the frames. Timestamps are read as text and cast by arrow (a column
-at a time, all or nothing: only full timestamps with an offset); a column it refuses is parsed in
-polars with one strict ISO-8601 format, and the few values that do not fit that either (no
-offset, date only) are parsed one by one in Python, so nothing is silently lost. Input that
-pyarrow rejects is checked and repaired in Python, which either yields the same lines in
-canonical form or raises :class:`ResponseFormatError` saying what and where.
+One fast path for every input. Response bodies (bytes) are joined a slice of about 8 MB at a time
+and read by pyarrow with an explicit, projected schema (no inference, unknown fields skipped) in
+two threads (arrow releases the GIL); decoded dicts go straight into arrow with the same schema
+(``Table.from_pylist``), never back to JSON text. In the reader, arrow checks that every row is an
+execution and casts the timestamps (all or nothing per column: only full timestamps with an
+offset; a column it refuses is parsed exactly, in polars and, for the odd value, in Python). One
+``pl.from_arrow`` at the end; polars derives the frames, grouping on an integer row. Accounts:
+only the last body carrying each distinct account is decoded.
+
+Input the fast path cannot read exactly (a wrong type, a row count that is off, a missing uuid)
+goes down the checked path: every execution is decoded and checked in Python, which either
+yields canonical lines for the same reader or raises :class:`ResponseFormatError` saying what and
+where. Both paths give identical frames (a property test proves it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, TypeAlias
 from zoneinfo import ZoneInfo
@@ -25,13 +34,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from ._config import FAILED_STATUSES, NAIVE_TIMESTAMP_ZONE
+from ._config import NAIVE_TIMESTAMP_ZONE
 from ._errors import ResponseFormatError
+from ._schemas import (
+    ACCOUNT_DATES,
+    ACCOUNT_DATETIMES,
+    ACCOUNT_RELATIONS,
+    ACCOUNT_SCHEMA,
+    ACCOUNT_TEXT,
+    EXECUTION_SCHEMA,
+    STEP_SCHEMA,
+    UTC_DT,
+)
+from ._statuses import is_failed
 
 __all__ = [
-    "ACCOUNT_SCHEMA",
-    "EXECUTION_SCHEMA",
-    "STEP_SCHEMA",
     "Frames",
     "Payloads",
     "accounts_frame",
@@ -44,127 +61,424 @@ __all__ = [
 Payload: TypeAlias = Mapping[str, Any] | str | bytes | bytearray | memoryview
 Payloads: TypeAlias = Payload | Iterable[Payload]
 
-UTC_DT = pl.Datetime("us", "UTC")
-
-# The issue's contract columns first, in its order; what users also need after them.
-STEP_SCHEMA: dict[str, pl.DataType] = {
-    "execution_uuid": pl.String(),
-    "position": pl.Int64(),
-    "step_uuid": pl.String(),
-    "name": pl.String(),
-    "status": pl.String(),
-    "info": pl.String(),
-    "errors": pl.List(pl.String()),
-    "created_at": UTC_DT,
-    "updated_at": UTC_DT,
-    "executed_at": UTC_DT,
-    "previous_at": UTC_DT,
-    "gap": pl.Duration("us"),
-    "failed": pl.Boolean(),
-    "execution_name": pl.String(),
-    "execution_status": pl.String(),
-    "execution_created_at": UTC_DT,
-    "execution_updated_at": UTC_DT,
-}
-
-EXECUTION_SCHEMA: dict[str, pl.DataType] = {
-    "execution_uuid": pl.String(),
-    "name": pl.String(),
-    "status": pl.String(),
-    "triggered_by": pl.String(),
-    "created_at": UTC_DT,
-    "updated_at": UTC_DT,
-    "step_count": pl.Int64(),
-    "failed_step_count": pl.Int64(),
-    "first_executed_at": UTC_DT,
-    "last_executed_at": UTC_DT,
-    "next_step_name": pl.String(),
-    "previous_step_name": pl.String(),
-    "account_uuid": pl.String(),
-    "account_name": pl.String(),
-    "executed_step_count": pl.Int64(),
-    "span": pl.Duration("us"),
-    "first_failed_step": pl.String(),
-    "errors": pl.List(pl.String()),
-}
-
-_ACCOUNT_TEXT = ("uuid", "name", "first_name", "last_name", "email", "type", "role")
-# The documented response gives the *_date fields as full timestamps with offsets: UTC
-# datetimes like every other timestamp. inactive_at is documented as a date alone.
-_ACCOUNT_DATETIMES = (
-    "created_at",
-    "updated_at",
-    "first_contact_date",
-    "next_review_date",
-    "previous_review_date",
-    "anniversary_review_date",
-    "terms_of_business_at",
-    "client_agreement_at",
-    "last_interaction_at",
-)
-_ACCOUNT_DATES = ("inactive_at",)
-_ACCOUNT_RELATIONS = (
-    "firm",
-    "primary_phone_number",
-    "primary_email",
-    "assigned_adviser",
-    "assigned_administrator",
-    "assigned_paraplanner",
-    "introduced_by",
-    "business_unit",
-    "groups",
-    "tags",
-    "owners",
-    "circles",
-    "joint_account_circle",
-)
-
-ACCOUNT_SCHEMA: dict[str, pl.DataType] = {
-    "account_uuid": pl.String(),
-    **{name: pl.String() for name in _ACCOUNT_TEXT[1:]},
-    **{name: UTC_DT for name in _ACCOUNT_DATETIMES},
-    **{name: pl.Date() for name in _ACCOUNT_DATES},
-    **{name: pl.String() for name in _ACCOUNT_RELATIONS},
-    "with_login": pl.Boolean(),
-    "has_joint_account": pl.Boolean(),
-    "can_be_deleted": pl.Boolean(),
-    "ownership_percentage": pl.Int64(),
-    "referral_code": pl.String(),
-    "photo_url": pl.String(),
-}
-
-# --- reading: payloads -> canonical JSON lines -> arrow ---------------------------------------
+# --- reading: bodies -> arrow, a slice at a time, in threads --------------------------------
 
 _STEP_FIELDS = ("uuid", "created_at", "updated_at", "executed_at", "status", "info", "name")
 _STEP_TIMES = ("created_at", "updated_at", "executed_at")
 _EXEC_TEXT = ("uuid", "created_at", "updated_at", "status", "triggered_by", "name")
 _ARROW_STEP = pa.struct([(name, pa.string()) for name in _STEP_FIELDS])
+# Only the name of next_step / previous_step reaches a frame; reading the rest costs ~7%.
+_ARROW_NAMED = pa.struct([("name", pa.string())])
+_ARROW_ACCOUNT = pa.struct(
+    [(name, pa.string()) for name in ("uuid", "name", "first_name", "last_name")]
+)
 _ARROW_EXEC_FIELDS: list[tuple[str, pa.DataType]] = [
     *((name, pa.string()) for name in _EXEC_TEXT),
     ("steps", pa.list_(_ARROW_STEP)),
-    ("next_step", _ARROW_STEP),
-    ("previous_step", _ARROW_STEP),
-    (
-        "account",
-        pa.struct([(name, pa.string()) for name in ("uuid", "name", "first_name", "last_name")]),
-    ),
+    ("next_step", _ARROW_NAMED),
+    ("previous_step", _ARROW_NAMED),
+    ("account", _ARROW_ACCOUNT),
 ]
-_ARROW_SCHEMA = pa.schema([*_ARROW_EXEC_FIELDS, ("data", pa.struct(_ARROW_EXEC_FIELDS))])
-_PARSE = pa_json.ParseOptions(explicit_schema=_ARROW_SCHEMA, unexpected_field_behavior="ignore")
-_PARSE_MULTILINE = pa_json.ParseOptions(
-    explicit_schema=_ARROW_SCHEMA, unexpected_field_behavior="ignore", newlines_in_values=True
-)
-# Arrow parses the blocks of one read in parallel; a read is a slice of the input of about
-# _CHUNK_BYTES (see _read_table).
-_BLOCK_BYTES = 1 << 22
-_CHUNK_BYTES = 1 << 25
+_ARROW_EXEC = pa.schema(_ARROW_EXEC_FIELDS)
+_ARROW_EXEC_STRUCT = pa.struct(_ARROW_EXEC_FIELDS)
+# Below this many dicts, writing them as JSON text for the reader costs under a few ms, while
+# pyarrow's conversion of Python objects imports pandas when it is installed (~0.3 s, once).
+_FEW_DICTS = 256
+_FEW_STEPS = 4096
+# A body: a bare execution, or {"data": {...}} (what a single GET returns).
+_ARROW_BODY = pa.schema([*_ARROW_EXEC_FIELDS, ("data", pa.struct(_ARROW_EXEC_FIELDS))])
+# A list page as the API sends it: {"data": [...], "links": ..., "meta": ...}.
+_ARROW_PAGE = pa.schema([("data", pa.list_(pa.struct(_ARROW_EXEC_FIELDS)))])
+_PARSE = {
+    (page, multiline): pa_json.ParseOptions(
+        explicit_schema=_ARROW_PAGE if page else _ARROW_BODY,
+        unexpected_field_behavior="ignore",
+        newlines_in_values=multiline,
+    )
+    for page in (False, True)
+    for multiline in (False, True)
+}
+_PAGE_START = re.compile(rb"\s*(?:\xef\xbb\xbf)?\s*\{\s*\"data\"\s*:\s*\[")
+# Each reader thread parses slices of about this size, one arrow block each: small enough that
+# two threads keep both cores busy and the extra copy of the input stays small.
+_SLICE_BYTES = 8 << 20
+_THREADS = max(1, min(2, os.cpu_count() or 1))
+_pool: ThreadPoolExecutor | None = None
+# Tests set this to send every input down the checked path.
+_CHECKED_ONLY = False
 
 
-def _read_options(block_size: int) -> pa_json.ReadOptions:
-    return pa_json.ReadOptions(block_size=block_size, use_threads=True)
+class _Unsound(Exception):
+    """The fast path cannot read this input exactly; the checked path will."""
 
 
-_READ = _read_options(_BLOCK_BYTES)
+def _reader_pool() -> ThreadPoolExecutor:
+    global _pool  # one pool for the process, made on first use
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="plannr-frames")
+    return _pool
+
+
+def _fields(struct: pa.StructArray) -> dict[str, pa.Array]:
+    """The children of a struct array, null where the struct itself is null."""
+    return dict(zip([f.name for f in struct.type], struct.flatten(), strict=True))
+
+
+def _times(values: pa.Array, owners: Callable[[], pa.Array], what: str, name: str) -> pa.Array:
+    """Text to UTC timestamps: arrow's cast when it takes every value, else the exact path."""
+    try:
+        cast = pc.cast(values, _ARROW_UTC)
+    except pa.ArrowException:
+        pass
+    else:
+        bounds = pc.min_max(cast.cast(pa.int64())).as_py()
+        low, high = bounds["min"], bounds["max"]
+        if low is None or (low >= _MIN_US and high <= _MAX_US):
+            return cast
+    frame = pl.DataFrame(
+        {"owner": pl.Series(owners(), dtype=pl.String), name: pl.Series(values, dtype=pl.String)}
+    )
+    return _finish_timestamps(frame, [name], what, "owner")[name].to_arrow()
+
+
+def _part(table: pa.Table, start: int, page: bool) -> tuple[pa.Table, pa.Table]:
+    """One read slice as flat execution and step tables, checked and with typed timestamps.
+
+    Raises :class:`_Unsound` when a row has no uuid or a step is not an object: the checked
+    path then says precisely what is wrong.
+    """
+    body: pa.Array | None = None
+    if page:
+        data = table.column("data").combine_chunks()
+        if data.null_count:
+            raise _Unsound
+        executions = data.flatten()
+        if executions.null_count:
+            raise _Unsound
+        columns = _fields(executions)
+        body = pc.list_parent_indices(data)  # made global in polars (see _read_group)
+    else:
+        columns = {name: table.column(name).combine_chunks() for name, _ in _ARROW_EXEC_FIELDS}
+        if "data" in table.column_names:
+            data = table.column("data").combine_chunks()
+            if data.null_count < len(data):
+                # {"data": {...}} is a wrapper only around a body with no uuid of its own.
+                inner = _fields(data)
+                wrapped = pc.and_(pc.is_valid(data), pc.is_null(columns["uuid"]))
+                count = pc.sum(wrapped).as_py() or 0
+                if count == len(data):
+                    columns = inner
+                elif count:
+                    columns = {
+                        name: pc.if_else(wrapped, inner[name], columns[name]) for name in columns
+                    }
+    uuid = columns["uuid"]
+    # No Python scalars in arrow calls: converting one makes pyarrow import pandas (~0.3 s).
+    if uuid.null_count or (len(uuid) and pc.min(pc.utf8_length(uuid)).as_py() == 0):
+        raise _Unsound
+    steps = columns["steps"]
+    flat = steps.flatten()
+    if flat.null_count:
+        raise _Unsound
+    parents = pc.list_parent_indices(steps)
+    step = _fields(flat)
+
+    def owners() -> pa.Array:
+        return pc.take(uuid, parents)
+
+    account = _fields(columns["account"])
+    created_at = _times(columns["created_at"], lambda: uuid, "execution", "created_at")
+    updated_at = _times(columns["updated_at"], lambda: uuid, "execution", "updated_at")
+    out: dict[str, pa.Array] = {
+        "uuid": uuid,
+        "name": columns["name"],
+        "status": columns["status"],
+        "triggered_by": columns["triggered_by"],
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "step_count": pc.list_value_length(steps),  # null for no steps: 0 in polars
+        "next_step_name": _fields(columns["next_step"])["name"],
+        "previous_step_name": _fields(columns["previous_step"])["name"],
+        "account_uuid": account["uuid"],
+        "account_name": account["name"],
+        "account_first_name": account["first_name"],
+        "account_last_name": account["last_name"],
+    }
+    if body is not None:
+        out["body"] = body
+    steps_table = pa.table(
+        {
+            "row": parents,
+            # Each step's execution timestamps, gathered here, in the reader threads; the text
+            # columns in polars, whose string views share the execution's bytes.
+            "execution_created_at": pc.take(created_at, parents),
+            "execution_updated_at": pc.take(updated_at, parents),
+            "step_uuid": step["uuid"],
+            "name": step["name"],
+            "status": step["status"],
+            "info": step["info"],
+            **{
+                name: _times(step[name], owners, "a step of execution", name)
+                for name in _STEP_TIMES
+            },
+        }
+    )
+    return pa.table(out), steps_table
+
+
+def _read_slice(bodies: Sequence[Any], start: int, page: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    data = b"\n".join(bodies)
+    read = pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1)
+    for multiline in (False, True):  # pretty bodies span lines: the slower mode reads them
+        try:
+            table = pa_json.read_json(
+                pa.BufferReader(data), read_options=read, parse_options=_PARSE[page, multiline]
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        if table.num_rows == len(bodies):  # one row a body, or the reading is not what it seems
+            return _polars_part(*_part(table, start, page), start=start, page=page)
+    raise _Unsound
+
+
+def _polars_part(
+    executions: pa.Table, steps: pa.Table, *, start: int, page: bool
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A part's flat frames; ``body`` made global.
+
+    The steps' derived columns come later, once for all parts: polars in the reader threads
+    competes with its own thread pool and cost more than it saved.
+    """
+    # Per-execution timing in arrow, here in the reader thread (grouping 1.5 M steps in polars
+    # afterwards took 0.2 s at 100,000 bodies); the rows of a part are its own.
+    # Small parts group in polars: arrow's group_by imports pandas when it is installed (0.2 s
+    # once), which one execution in a fresh kernel should not pay.
+    if steps.num_rows < _FEW_STEPS:
+        timing = (
+            _polars(steps)
+            .group_by("row", maintain_order=True)
+            .agg(
+                executed_at_count=pl.col("executed_at").count().cast(pl.Int64),
+                executed_at_min=pl.col("executed_at").min(),
+                executed_at_max=pl.col("executed_at").max(),
+            )
+        )
+    else:
+        timing = _polars(
+            steps.group_by("row", use_threads=False).aggregate(
+                [("executed_at", "count"), ("executed_at", "min"), ("executed_at", "max")]
+            )
+        )
+    local = pl.col("body") if page else pl.int_range(pl.len(), dtype=pl.Int64)
+    frame = (
+        _polars(executions)
+        .with_columns(
+            pl.col("step_count").fill_null(0),
+            body=(local + start).cast(pl.Int64),
+            row=pl.int_range(pl.len(), dtype=pl.Int64),
+        )
+        .join(
+            timing.rename(
+                {
+                    "executed_at_count": "executed_step_count",
+                    "executed_at_min": "first_executed_at",
+                    "executed_at_max": "last_executed_at",
+                }
+            ),
+            on="row",
+            how="left",
+            maintain_order="left",
+        )
+        .drop("row")
+    )
+    steps_frame = _polars(steps)
+    row = steps_frame["row"]
+    return frame, steps_frame.with_columns(
+        frame["uuid"].gather(row).alias("execution_uuid"),
+        frame["name"].gather(row).alias("execution_name"),
+        frame["status"].gather(row).alias("execution_status"),
+    )
+
+
+def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Bodies of one kind (all pages or none) read in slices, as flat executions and steps.
+
+    Executions get ``body`` (the index of their body); steps get ``row`` (their execution's).
+    """
+    count = len(bodies)
+    total = sum(map(len, bodies))
+    slices = -(-total // _SLICE_BYTES)
+    if slices > 1:  # a multiple of the threads, so that none idles at the end
+        slices = -(-slices // _THREADS) * _THREADS
+    per = max(1, -(-count // max(slices, 1)))
+    starts = range(0, count, per)
+    if len(starts) == 1:
+        parts = [_read_slice(bodies, 0, page)]
+    else:
+        futures = [_reader_pool().submit(_read_slice, bodies[s : s + per], s, page) for s in starts]
+        try:
+            parts = [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()
+    executions, steps = [], []
+    rows = 0
+    for part_executions, part_steps in parts:
+        executions.append(part_executions)
+        steps.append(part_steps.with_columns(pl.col("row") + rows))
+        rows += part_executions.height
+    return pl.concat(executions, rechunk=False), pl.concat(steps, rechunk=False)
+
+
+def _polars(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+class _Read(NamedTuple):
+    """Flat executions (one row per execution read, in input order) and their steps."""
+
+    executions: pl.DataFrame
+    steps: pl.DataFrame
+    # (body, item within the body) -> (the execution as decoded JSON, where it is)
+    locate: Callable[[int, int], tuple[Any, str]]
+
+
+def _to_polars(tables: tuple[pl.DataFrame, pl.DataFrame], locate: Any) -> _Read:
+    return _Read(tables[0], tables[1], locate)
+
+
+def _body_locator(bodies: Sequence[Any], origin: Sequence[int] | None = None) -> Any:
+    decoded: dict[int, list[tuple[Any, str]]] = {}
+
+    def locate(body: int, item: int) -> tuple[Any, str]:
+        if body not in decoded:
+            where = f"payloads[{body if origin is None else origin[body]}]"
+            decoded[body] = _unwrap(_decode(bodies[body], where), where)
+        return decoded[body][item]
+
+    return locate
+
+
+def _item_locator(items: Sequence[tuple[Any, str]]) -> Any:
+    return lambda body, _item: items[body]
+
+
+def _as_bytes(items: Sequence[Any]) -> list[Any]:
+    """Every payload as a JSON text of bytes (or a bytes-like object arrow reads as it is)."""
+    out: list[Any] = []
+    for index, payload in enumerate(items):
+        if isinstance(payload, bytes | bytearray | memoryview):
+            out.append(payload)
+        elif isinstance(payload, str):
+            out.append(payload.encode())
+        elif isinstance(payload, Mapping):
+            try:
+                out.append(orjson.dumps(payload, default=str))
+            except TypeError:
+                try:  # integers beyond 64 bits: the stdlib writes them, arrow reads them
+                    out.append(json.dumps(payload, default=str).encode())
+                except (TypeError, ValueError) as exc:
+                    msg = f"payloads[{index}] cannot be read as JSON: {exc}"
+                    raise ResponseFormatError(msg, where=f"payloads[{index}]") from None
+        else:
+            msg = (
+                f"payloads[{index}] is {_kind(payload)}; expected an execution "
+                "object (dict) or a JSON response body (str or bytes)"
+            )
+            raise ResponseFormatError(msg, where=f"payloads[{index}]")
+    return out
+
+
+def _read_texts(bodies: list[Any]) -> _Read | None:
+    """Raises TypeError when not every body is bytes-like (the join refuses)."""
+    head = bodies[0][:64]
+    page = _PAGE_START.match(bytes(head) if not isinstance(head, str) else b"") is not None
+    try:
+        tables = _read_group(bodies, page)
+    except _Unsound:
+        return None
+    return _to_polars(tables, _body_locator(bodies))
+
+
+def _read_mixed(bodies: list[Any]) -> _Read | None:
+    """List pages mixed with single bodies: each kind read as one group (else None)."""
+    pages = sum(_PAGE_START.match(bytes(body[:64])) is not None for body in bodies)
+    return _read_bodies(bodies) if 0 < pages < len(bodies) else None
+
+
+def _read_dicts(items: list[Any]) -> _Read | None:
+    """Decoded executions straight into arrow with the explicit schema (never back to text)."""
+    found: list[tuple[Any, str]] = []
+    for index, obj in enumerate(items):
+        if type(obj) is not dict:
+            return None
+        if "uuid" not in obj and "data" in obj:
+            found.extend(_unwrap(obj, f"payloads[{index}]"))
+        else:
+            found.append((obj, f"payloads[{index}]"))
+    objs = [obj for obj, _ in found]
+    if len(objs) < _FEW_DICTS or any(type(obj) is not dict for obj in objs):
+        return None
+    try:
+        table = pa.Table.from_struct_array(pa.array(objs, type=_ARROW_EXEC_STRUCT))
+        executions, steps = _polars_part(*_part(table, 0, page=False), start=0, page=False)
+    except (_Unsound, pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+    return _Read(executions, steps, _item_locator(found))
+
+
+def _read_checked(items: list[Any]) -> _Read:
+    found = list(_decoded_executions(items))
+    lines = [orjson.dumps(_clean_execution(obj, where)) for obj, where in found]
+    if not lines:
+        return _empty_read()
+    try:
+        tables = _read_group(lines, page=False)
+    except _Unsound:  # pragma: no cover - checked lines always read
+        msg = "the payloads could not be read as automation executions"
+        raise ResponseFormatError(msg, where="payloads") from None
+    return _to_polars(tables, _item_locator(found))
+
+
+def _empty_read() -> _Read:
+    executions, steps = _polars_part(
+        *_part(_ARROW_EXEC.empty_table(), 0, page=False), start=0, page=False
+    )
+    return _Read(executions, steps, _item_locator([]))
+
+
+def _read_fast(items: list[Any]) -> _Read | None:
+    first = items[0]
+    if type(first) is dict:
+        read = _read_dicts(items)
+        if read is not None:
+            return read
+    elif isinstance(first, bytes | bytearray | memoryview):
+        with contextlib.suppress(TypeError):  # some other kind among them: made bytes below
+            return _read_texts(items) or _read_mixed(items)
+    try:
+        texts = _as_bytes(items)
+    except ResponseFormatError:
+        return None  # the checked path says the same, with every check
+    return _read_texts(texts)
+
+
+def _read(payloads: Payloads) -> _Read:
+    if isinstance(payloads, Mapping | str | bytes | bytearray | memoryview):
+        items: list[Any] = [payloads]
+    elif isinstance(payloads, list):
+        items = payloads
+    else:
+        items = list(_iter_payloads(payloads))
+    if not items:
+        return _empty_read()
+    if not _CHECKED_ONLY:
+        read = _read_fast(items)
+        if read is not None:
+            return read
+    return _read_checked(items)
 
 
 def _iter_payloads(payloads: Payloads) -> Iterator[Payload]:
@@ -180,97 +494,6 @@ def _iter_payloads(payloads: Payloads) -> Iterator[Payload]:
         )
         raise ResponseFormatError(msg, where="payloads") from None
     yield from iterator
-
-
-def _to_lines(payloads: Payloads) -> tuple[list[bytes], bool]:
-    """Each payload as one JSON text; whether any spans several lines."""
-    lines: list[bytes] = []
-    multiline = False
-    for index, payload in enumerate(_iter_payloads(payloads)):
-        if isinstance(payload, bytes):
-            body = payload
-        elif isinstance(payload, str):
-            body = payload.encode()
-        elif isinstance(payload, bytearray | memoryview):
-            body = bytes(payload)
-        elif isinstance(payload, Mapping):
-            try:
-                body = orjson.dumps(payload, default=str)
-            except TypeError:
-                try:  # integers beyond 64 bits: the stdlib writes them, arrow reads them
-                    body = json.dumps(payload, default=str).encode()
-                except (TypeError, ValueError) as exc:
-                    msg = f"payloads[{index}] cannot be read as JSON: {exc}"
-                    raise ResponseFormatError(msg, where=f"payloads[{index}]") from None
-        else:
-            msg = (
-                f"payloads[{index}] is {_kind(payload)}; expected an execution "
-                "object (dict) or a JSON response body (str or bytes)"
-            )
-            raise ResponseFormatError(msg, where=f"payloads[{index}]")
-        body = body.strip().removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark
-        if not body.startswith(b"{"):
-            # Not an object: let the checker say what it is, precisely.
-            return _repair(_iter_payloads(payloads)), False
-        if b"\n" in body or b"\r" in body:
-            multiline = True
-        lines.append(body)
-    return lines, multiline
-
-
-def _read_table(lines: list[bytes], multiline: bool) -> pa.Table:
-    """Arrow reads the lines in slices of about ``_CHUNK_BYTES``.
-
-    Joining a slice at a time bounds the extra copy of the input to one slice, and
-    ``pa.BufferReader`` hands the joined bytes to arrow without a second copy.
-    """
-    if not lines:  # e.g. only ``{"data": []}``: no executions at all
-        return _ARROW_SCHEMA.empty_table()
-    options = _PARSE_MULTILINE if multiline else _PARSE
-    tables: list[pa.Table] = []
-    start = size = longest = 0
-    for stop, line in enumerate(lines, 1):
-        size += len(line) + 1
-        longest = max(longest, len(line))
-        if size >= _CHUNK_BYTES or stop == len(lines):
-            data = b"\n".join(lines[start:stop])
-            # A line may not straddle more than two blocks: blocks at least as long as any line.
-            read = _READ if longest < _BLOCK_BYTES else _read_options(longest + 2)
-            tables.append(
-                pa_json.read_json(pa.BufferReader(data), read_options=read, parse_options=options)
-            )
-            start, size, longest = stop, 0, 0
-    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-
-
-def _load_table(payloads: Payloads) -> pa.Table:
-    if isinstance(payloads, Iterator):
-        payloads = list(payloads)  # read twice when repair is needed
-    lines, multiline = _to_lines(payloads)
-    if not lines:
-        return _ARROW_SCHEMA.empty_table()
-    try:
-        table = _read_table(lines, multiline)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        table = None
-    if table is not None and _table_is_sound(table):
-        return table
-    return _read_table(_repair(_iter_payloads(payloads)), False)
-
-
-def _table_is_sound(table: pa.Table) -> bool:
-    """Every row has a non-empty uuid and only step objects, directly or under ``data``."""
-    frame = pl.from_arrow(table.select(["uuid", "steps", "data"]))
-    assert isinstance(frame, pl.DataFrame)
-    wrapped = pl.col("data").is_not_null() & pl.col("uuid").is_null()
-    uuid = pl.when(wrapped).then(pl.col("data").struct.field("uuid")).otherwise(pl.col("uuid"))
-    steps = pl.when(wrapped).then(pl.col("data").struct.field("steps")).otherwise(pl.col("steps"))
-    bad = (
-        uuid.is_null()
-        | (uuid == "")
-        | steps.list.eval(pl.element().is_null()).list.any().fill_null(False)
-    )
-    return not bool(frame.select(bad.any()).item())
 
 
 # --- repair: precise checks for input pyarrow rejected -------------------------------------
@@ -351,8 +574,15 @@ def _clean_execution(obj: Any, where: str) -> dict[str, Any]:
         raise ResponseFormatError(msg, where=f"{where}.steps")
     clean["steps"] = [_clean_step(step, f"{where}.steps[{i}]") for i, step in enumerate(steps)]
     for name in ("next_step", "previous_step"):
+        # Only the name reaches a frame, as on the fast path.
         value = obj.get(name)
-        clean[name] = None if value in (None, [], {}) else _clean_step(value, f"{where}.{name}")
+        if value in (None, [], {}):
+            clean[name] = None
+        elif isinstance(value, dict):
+            clean[name] = {"name": _text(value.get("name"), f"{where}.{name}.name")}
+        else:
+            msg = f"{where}.{name} is {_kind(value)}; expected a step object"
+            raise ResponseFormatError(msg, where=f"{where}.{name}")
     account = obj.get("account")
     if account in (None, [], {}):
         clean["account"] = None
@@ -381,12 +611,6 @@ def _decoded_executions(payloads: Iterable[Payload]) -> Iterator[tuple[Any, str]
     for index, payload in enumerate(payloads):
         where = f"payloads[{index}]"
         yield from _unwrap(_decode(payload, where), where)
-
-
-def _repair(payloads: Iterable[Payload]) -> list[bytes]:
-    return [
-        orjson.dumps(_clean_execution(obj, where)) for obj, where in _decoded_executions(payloads)
-    ]
 
 
 # --- timestamps -----------------------------------------------------------------------------
@@ -613,94 +837,132 @@ class Frames(NamedTuple):
     accounts: pl.DataFrame
 
 
-def _executions_table(payloads: Payloads) -> pl.DataFrame:
-    table = _load_table(payloads)
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    if frame.height and frame["data"].null_count() < frame.height:
-        # {"data": {...}} is a wrapper only around a body that has no uuid of its own.
-        wrapped = pl.col("data").is_not_null() & pl.col("uuid").is_null()
-        frame = frame.with_columns(
-            pl.when(wrapped).then(pl.col("data").struct.field(name)).otherwise(pl.col(name))
-            for name, _ in _ARROW_EXEC_FIELDS
-        )
-    frame = frame.drop("data")
-    if frame["uuid"].n_unique() < frame.height:  # the last copy of an execution wins
-        frame = frame.unique(subset="uuid", keep="last", maintain_order=True)
-    return _finish_timestamps(frame, ("created_at", "updated_at"), "execution", "uuid")
-
-
-def _steps_from(table: pl.DataFrame) -> pl.DataFrame:
-    exploded = (
-        table.select(
-            execution_uuid=pl.col("uuid"),
-            execution_name=pl.col("name"),
-            execution_status=pl.col("status"),
-            execution_created_at=pl.col("created_at"),
-            execution_updated_at=pl.col("updated_at"),
-            steps=pl.col("steps"),
-            position=pl.int_ranges(pl.col("steps").list.len(), dtype=pl.Int64),
-        )
-        .filter(pl.col("steps").list.len() > 0)
-        .explode("steps", "position")
-        .unnest("steps")
-        .rename({"uuid": "step_uuid"})
+def _select(read: _Read, rows: pl.Series) -> _Read:
+    """The executions at ``rows`` (in that order) and their steps."""
+    executions, steps = read.executions, read.steps
+    counts = executions["step_count"].cast(pl.Int64)
+    starts = counts.cum_sum() - counts
+    spans = pl.DataFrame({"start": starts.gather(rows), "count": counts.gather(rows)}).with_columns(
+        row=pl.int_range(pl.len(), dtype=pl.Int64)
     )
-    exploded = _finish_timestamps(exploded, _STEP_TIMES, "a step of execution", "execution_uuid")
-    errors = _errors_column(exploded["info"])
-    status = pl.col("status").str.to_lowercase()
+    index = (
+        spans.filter(pl.col("count") > 0)
+        .select("row", step=pl.int_ranges("start", pl.col("start") + pl.col("count")))
+        .explode("step")
+    )
+    return _Read(
+        executions[rows],
+        steps[index["step"]].with_columns(row=index["row"]),
+        read.locate,
+    )
+
+
+def _steps_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
+    """The steps frame's columns, plus ``row`` (the execution's row) for the aggregates."""
+    row = steps["row"]
+    counts = executions["step_count"].cast(pl.Int64)
+    starts = counts.cum_sum() - counts
+    steps = steps.with_columns(
+        (pl.int_range(pl.len(), dtype=pl.Int64) - starts.gather(row)).alias("position"),
+        _errors_column(steps["info"]).alias("errors"),
+    )
     return (
-        exploded.with_columns(
-            errors=errors,
-            failed=status.is_in(list(FAILED_STATUSES)).fill_null(False) | (errors.list.len() > 0),
+        steps.with_columns(
+            failed=is_failed("status") | (pl.col("errors").list.len() > 0),
             previous_at=pl.when(pl.col("position") == 0)
             .then(pl.col("execution_created_at"))
             .otherwise(pl.col("executed_at").shift(1)),
         )
         .with_columns(gap=pl.col("executed_at") - pl.col("previous_at"))
-        .select([pl.col(name).cast(dtype) for name, dtype in STEP_SCHEMA.items()])
+        .select(
+            pl.col("row").set_sorted(),
+            *(pl.col(name).cast(dtype) for name, dtype in STEP_SCHEMA.items()),
+        )
     )
 
 
-def _executions_from(table: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
-    per_execution = steps.group_by("execution_uuid").agg(
-        executed_step_count=pl.col("executed_at").is_not_null().sum().cast(pl.Int64),
-        failed_step_count=pl.col("failed").sum().cast(pl.Int64),
-        first_executed_at=pl.col("executed_at").min(),
-        last_executed_at=pl.col("executed_at").max(),
-        first_failed_step=pl.col("name").filter(pl.col("failed")).first(),
-        errors=pl.col("errors")
-        .list.explode(keep_nulls=False, empty_as_null=False)
-        .drop_nulls()
-        .unique(maintain_order=True),
+def _executions_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
+    """Per-execution aggregates grouped on the integer row, not on the uuid text."""
+    # Failures are few: aggregate only the steps that have them.
+    failed = (
+        steps.filter(pl.col("failed"))
+        .group_by("row")
+        .agg(
+            failed_step_count=pl.len().cast(pl.Int64),
+            first_failed_step=pl.col("name").first(),
+        )
+    )
+    errors = (
+        steps.filter(pl.col("errors").list.len() > 0)
+        .group_by("row")
+        .agg(
+            errors=pl.col("errors")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .drop_nulls()
+            .unique(maintain_order=True)
+        )
     )
     account_name = pl.coalesce(
-        pl.col("account").struct.field("name"),
+        pl.col("account_name"),
         pl.concat_str(
-            pl.col("account").struct.field("first_name"),
-            pl.col("account").struct.field("last_name"),
+            pl.col("account_first_name"),
+            pl.col("account_last_name"),
             separator=" ",
             ignore_nulls=True,
         ).replace("", None),
     )
-    frame = table.select(
+    frame = executions.select(
+        row=pl.int_range(pl.len(), dtype=pl.Int64),
         execution_uuid=pl.col("uuid"),
         name=pl.col("name"),
         status=pl.col("status"),
         triggered_by=pl.col("triggered_by"),
         created_at=pl.col("created_at"),
         updated_at=pl.col("updated_at"),
-        step_count=pl.col("steps").list.len().fill_null(0).cast(pl.Int64),
-        next_step_name=pl.col("next_step").struct.field("name"),
-        previous_step_name=pl.col("previous_step").struct.field("name"),
-        account_uuid=pl.col("account").struct.field("uuid"),
+        step_count=pl.col("step_count"),
+        next_step_name=pl.col("next_step_name"),
+        previous_step_name=pl.col("previous_step_name"),
+        account_uuid=pl.col("account_uuid"),
         account_name=account_name,
-    ).join(per_execution, on="execution_uuid", how="left", maintain_order="left")
+        executed_step_count=pl.col("executed_step_count"),
+        first_executed_at=pl.col("first_executed_at"),
+        last_executed_at=pl.col("last_executed_at"),
+    )
+    for other in (failed, errors):
+        frame = frame.join(other, on="row", how="left", maintain_order="left")
     return frame.with_columns(
         pl.col("executed_step_count", "failed_step_count").fill_null(0),
         pl.col("errors").fill_null(pl.lit([], dtype=pl.List(pl.String))),
         span=pl.col("last_executed_at") - pl.col("created_at"),
     ).select([pl.col(name).cast(dtype) for name, dtype in EXECUTION_SCHEMA.items()])
+
+
+def _frames(read: _Read, *, uuids: Sequence[str] | None, accounts: bool) -> Frames:
+    executions = read.executions
+    account_rows: pl.Series | None = None
+    if uuids is not None:
+        # The first copy of each UUID asked for, in the order asked; the rest are dropped.
+        first = executions.select("uuid", index=pl.int_range(pl.len(), dtype=pl.Int64)).unique(
+            subset="uuid", keep="first"
+        )
+        wanted = pl.DataFrame({"uuid": list(uuids)}, schema={"uuid": pl.String}).unique(
+            maintain_order=True
+        )
+        account_rows = wanted.join(first, on="uuid", how="inner", maintain_order="left")["index"]
+        read = _select(read, account_rows)
+    elif executions["uuid"].n_unique() < executions.height:  # the last copy of an execution wins
+        keep = executions.select(
+            pl.int_range(pl.len(), dtype=pl.Int64).filter(pl.col("uuid").is_last_distinct())
+        ).to_series()
+        read = _select(read, keep)
+    steps = _steps_from(read.executions, read.steps.with_columns(pl.col("row").set_sorted()))
+    return Frames(
+        _executions_from(read.executions, steps),
+        steps.drop("row"),
+        _accounts(executions, read.locate, account_rows)
+        if accounts
+        else pl.DataFrame(schema=ACCOUNT_SCHEMA),
+    )
 
 
 def steps_frame(payloads: Payloads) -> pl.DataFrame:
@@ -711,7 +973,7 @@ def steps_frame(payloads: Payloads) -> pl.DataFrame:
     payloads:
         One execution or an iterable of them: decoded JSON objects (what
         :class:`~plannr_nb.PlannrClient` returns) or raw response bodies (``str``/``bytes``),
-        bare or wrapped in ``{"data": ...}``.
+        bare, wrapped in ``{"data": ...}`` or whole list pages (``{"data": [...], ...}``).
 
     Returns
     -------
@@ -729,7 +991,7 @@ def steps_frame(payloads: Payloads) -> pl.DataFrame:
         When a payload is not an execution, naming what was wrong and where.
 
     """
-    return _steps_from(_executions_table(payloads))
+    return build_frames(payloads, accounts=False).steps
 
 
 def executions_frame(payloads: Payloads) -> pl.DataFrame:
@@ -761,19 +1023,89 @@ def executions_frame(payloads: Payloads) -> pl.DataFrame:
 def build_frames(payloads: Payloads, *, accounts: bool = True) -> Frames:
     """Executions, steps and (optionally) accounts frames from one reading of ``payloads``.
 
-    Cheaper than calling :func:`executions_frame` and :func:`steps_frame` one after the other,
-    which read the payloads twice. ``accounts=False`` leaves the accounts frame empty.
+    Cheaper than calling :func:`executions_frame`, :func:`steps_frame` and
+    :func:`accounts_frame` one after the other, which read the payloads once each.
+
+    Parameters
+    ----------
+    payloads:
+        As for :func:`steps_frame`, or a :class:`~plannr_nb.FetchResult`: its frames are then
+        read from the response bodies the API sent (no dict is serialised again), holding
+        exactly its ``executions``, in their order.
+    accounts:
+        ``False`` leaves the accounts frame empty.
+
+    Returns
+    -------
+    Frames
+        ``(executions, steps, accounts)``.
+
+    Raises
+    ------
+    ResponseFormatError
+        When a payload is not an execution, naming what was wrong and where.
+
     """
-    if isinstance(payloads, Iterator):
-        payloads = list(payloads)
-    table = _executions_table(payloads)
-    steps = _steps_from(table)
-    executions = _executions_from(table, steps)
-    return Frames(
-        executions,
-        steps,
-        accounts_frame(payloads) if accounts else pl.DataFrame(schema=ACCOUNT_SCHEMA),
-    )
+    client = sys.modules.get("plannr_nb._core")  # no FetchResult exists before it is imported
+    if client is not None and isinstance(payloads, client.FetchResult):
+        # The bytes the API sent, read once: the fetched dicts are never serialised again.
+        uuids = [str(execution["uuid"]) for execution in payloads.executions]
+        return frames_from_bodies(payloads.bodies, uuids=uuids, accounts=accounts)
+    return _frames(_read(payloads), uuids=None, accounts=accounts)
+
+
+def frames_from_bodies(
+    bodies: Sequence[bytes], *, uuids: Sequence[str] | None = None, accounts: bool = True
+) -> Frames:
+    """Frames straight from the response bodies the API sent (for the client).
+
+    ``bodies`` may mix list pages (``{"data": [...], "links": ..., "meta": ...}``) and single
+    bodies (``{"data": {...}}`` or bare). With ``uuids``, the frames hold exactly those
+    executions that were found, in that order, the first copy of each (UUIDs are compared as
+    given: pass them in the API's canonical lower-case form), and the accounts of those.
+    Without, they are what :func:`build_frames` gives for the same bodies.
+    """
+    bodies = list(bodies)
+    read = None if _CHECKED_ONLY else _read_bodies(bodies)
+    if read is None:
+        read = _read_checked(bodies)
+    return _frames(read, uuids=uuids, accounts=accounts)
+
+
+def _read_bodies(bodies: list[Any]) -> _Read | None:
+    """Pages and single bodies, each kind read as one group; rows in the bodies' order."""
+    if not bodies:
+        return _empty_read()
+    try:
+        is_page = [_PAGE_START.match(bytes(body[:64])) is not None for body in bodies]
+    except TypeError:
+        return None
+    order = [i for i, page in enumerate(is_page) if page]
+    pages = len(order)
+    order += [i for i, page in enumerate(is_page) if not page]
+    grouped = [bodies[i] for i in order]
+    groups = [
+        (part, page, base)
+        for part, page, base in ((grouped[:pages], True, 0), (grouped[pages:], False, pages))
+        if part
+    ]
+    try:
+        tables = [_read_group(part, page) for part, page, _ in groups]
+    except (_Unsound, TypeError):
+        return None
+    executions, steps = [], []
+    rows = 0
+    for (_bodies, _page, base), (group_executions, group_steps) in zip(groups, tables, strict=True):
+        executions.append(group_executions.with_columns(pl.col("body") + base))
+        steps.append(group_steps.with_columns(pl.col("row") + rows))
+        rows += group_executions.height
+    read = _Read(pl.concat(executions), pl.concat(steps), _body_locator(bodies))
+    origin = pl.Series(order, dtype=pl.Int64).gather(read.executions["body"])
+    read = read._replace(executions=read.executions.with_columns(body=origin))
+    if not origin.is_sorted():  # pages were read first: back to the given order
+        order_frame = pl.DataFrame({"origin": origin}).with_row_index()
+        read = _select(read, order_frame.sort("origin", maintain_order=True)["index"])
+    return read
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -869,16 +1201,16 @@ def _as_date(value: Any, where: str) -> date | None:
 
 def _account_row(account: dict[str, Any], where: str) -> dict[str, Any]:
     row: dict[str, Any] = {"account_uuid": _as_text(account.get("uuid"))}
-    for name in _ACCOUNT_TEXT[1:]:
+    for name in ACCOUNT_TEXT[1:]:
         row[name] = _as_text(account.get(name))
     if row["name"] is None:
         full = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
         row["name"] = full or None
-    for name in _ACCOUNT_DATETIMES:
+    for name in ACCOUNT_DATETIMES:
         row[name] = _as_datetime(account.get(name), f"{where}.{name}")
-    for name in _ACCOUNT_DATES:
+    for name in ACCOUNT_DATES:
         row[name] = _as_date(account.get(name), f"{where}.{name}")
-    for name in _ACCOUNT_RELATIONS:
+    for name in ACCOUNT_RELATIONS:
         row[name] = _readable(account.get(name))
     row["with_login"] = _as_bool(account.get("with_login"))
     row["has_joint_account"] = _as_bool(account.get("has_joint_account"))
@@ -889,14 +1221,45 @@ def _account_row(account: dict[str, Any], where: str) -> dict[str, Any]:
     return row
 
 
+def _accounts(
+    executions: pl.DataFrame, locate: Callable[[int, int], tuple[Any, str]], rows: pl.Series | None
+) -> pl.DataFrame:
+    """One row per distinct account: only the last body carrying each account is decoded."""
+    candidates = executions.select(
+        "account_uuid", "body", index=pl.int_range(pl.len(), dtype=pl.Int64)
+    )
+    if rows is not None:
+        candidates = candidates[rows]
+    last = candidates.filter(
+        pl.col("account_uuid").is_not_null()
+        & (pl.col("account_uuid") != "")
+        & pl.col("account_uuid").is_last_distinct()
+    )
+    # The item within its body: rows of one body are consecutive and bodies ascend.
+    first_of_body = executions["body"].search_sorted(last["body"], side="left")
+    out: dict[str, dict[str, Any]] = {}
+    for body, index, first in zip(
+        last["body"].to_list(), last["index"].to_list(), first_of_body.to_list(), strict=True
+    ):
+        obj, where = locate(body, index - first)
+        account = obj.get("account")
+        row = _account_row(account, f"{where}.account")
+        if row["account_uuid"] is None:
+            continue
+        out.pop(row["account_uuid"], None)
+        out[row["account_uuid"]] = row
+    return pl.DataFrame(list(out.values()), schema=ACCOUNT_SCHEMA)
+
+
 def accounts_frame(payloads: Payloads) -> pl.DataFrame:
     r"""One row per distinct account among the executions (those fetched with the account).
 
     Relation fields (``firm``, ``assigned_adviser``, ``tags``, ...) are reduced to a readable
     value: an object's name (or uuid), a list's names joined with ", ". The API documentation's
     placeholders such as ``App\Http\Resources\FirmResource`` are not data and become null.
-    Timestamps (the ``*_at`` and ``*_date`` fields) are UTC datetimes; a time without an offset
-    is read as UK local time, a date alone as its UK midnight. ``inactive_at`` is a date. The
+    Timestamps (the ``*_at`` fields) are UTC datetimes; a time without an offset is read as UK
+    local time. The ``*_date`` fields and ``inactive_at`` are dates: the calendar date as the
+    API wrote it, in its own offset (a review due on 8 June stays 8 June in every zone). The
     last copy of an account wins.
 
     Parameters
@@ -910,15 +1273,4 @@ def accounts_frame(payloads: Payloads) -> pl.DataFrame:
         When a payload is not an execution, naming what was wrong and where.
 
     """
-    rows: dict[str, dict[str, Any]] = {}
-    for obj, where in _decoded_executions(_iter_payloads(payloads)):
-        _clean_execution(obj, where)  # the same checks, and errors, as the other frames
-        account = obj.get("account")
-        if not isinstance(account, dict) or not account:
-            continue
-        row = _account_row(account, f"{where}.account")
-        if row["account_uuid"] is None:
-            continue
-        rows.pop(row["account_uuid"], None)
-        rows[row["account_uuid"]] = row
-    return pl.DataFrame(list(rows.values()), schema=ACCOUNT_SCHEMA)
+    return build_frames(payloads).accounts

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from ._config import RATE_LIMIT_PERIOD
+from ._errors import ConfigurationError
 
 
 class RateLimiter:
@@ -40,12 +41,16 @@ class RateLimiter:
         margin: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if limit < 1 or not period > 0:
-            msg = f"rate limit must be at least 1 request per positive period, got {limit}/{period}"
-            raise ValueError(msg)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1 or not period > 0:
+            msg = (
+                f"RateLimiter needs at least 1 request per positive period, got {limit!r:.40} "
+                f"per {period!r:.40} s. For no client-side limit, pass rate_limit=None to the "
+                "client instead of a RateLimiter."
+            )
+            raise ConfigurationError(msg, option="rate_limit")
         if not 0.0 <= margin < 1.0:
-            msg = f"rate limit margin must be a share in [0, 1), got {margin}"
-            raise ValueError(msg)
+            msg = f"RateLimiter margin must be a share in [0, 1), got {margin!r:.40}"
+            raise ConfigurationError(msg, option="rate_limit")
         self.limit = limit
         self.period = period
         self.margin = margin

@@ -10,7 +10,8 @@ altair's. Each chart becomes one output bundle with:
   JupyterLab draws interactively (also after the notebook is closed and reopened, since no script
   has to be trusted);
 * ``image/png``: a picture drawn locally by vl-convert at twice the size, with its display width
-  in the output metadata, which nbconvert HTML, GitHub and other static viewers show;
+  and its alternative text (the chart's title and subtitle) in the output metadata, which
+  nbconvert HTML, GitHub and other static viewers show;
 * ``text/plain``: a one-line description.
 
 There is deliberately no ``text/html``: nbconvert would prefer it, and altair's HTML loads Vega
@@ -30,6 +31,7 @@ __all__ = [
     "PNG_MAX_HEIGHT",
     "VEGALITE_V5_MIMETYPE",
     "VEGALITE_V5_SCHEMA",
+    "alt_text",
     "plannr_renderer",
     "png_bytes",
     "recompress_png",
@@ -156,6 +158,36 @@ def _draw_png(spec: Mapping[str, Any], scale: float) -> tuple[bytes, float]:
     return recompress_png(png), scale
 
 
+def _lines(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return []
+
+
+def alt_text(spec: Mapping[str, Any]) -> str:
+    """Alternative text of a chart's picture: its title and subtitle (or description), as text.
+
+    Parameters
+    ----------
+    spec
+        A Vega-Lite spec.
+
+    Returns
+    -------
+    str
+        "Chart: <title>. <subtitle lines>", or "Chart" when the spec has neither.
+    """
+    title = spec.get("title")
+    parts = _lines(title.get("text")) if isinstance(title, Mapping) else _lines(title)
+    if isinstance(title, Mapping):
+        parts += _lines(title.get("subtitle"))
+    parts += _lines(spec.get("description"))
+    text = " ".join(" ".join(part.split()) for part in parts if part.strip())
+    return f"Chart: {text}" if text else "Chart"
+
+
 def _describe(spec: Mapping[str, Any]) -> str:
     title = spec.get("title")
     if isinstance(title, Mapping):
@@ -187,7 +219,7 @@ def plannr_renderer(
     tuple[dict, dict]
         The mime bundle (``application/vnd.vegalite.v5+json``, ``image/png`` and
         ``text/plain``, never ``text/html``) and its metadata (the PNG's display width and
-        height).
+        height, and its ``alt`` text).
     """
     del metadata
     v5 = dict(spec)
@@ -198,7 +230,11 @@ def plannr_renderer(
         image, density = _draw_png(spec, scale)
         width, height = _png_size(image)
         bundle["image/png"] = base64.b64encode(image).decode("ascii")
-        meta["image/png"] = {"width": round(width / density), "height": round(height / density)}
+        meta["image/png"] = {
+            "width": round(width / density),
+            "height": round(height / density),
+            "alt": alt_text(spec),
+        }
     return bundle, meta
 
 

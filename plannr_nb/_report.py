@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import re
 import shutil
@@ -10,12 +11,34 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._config import TOKEN_ENV_VARS
-from ._markup import escape_html
+from ._config import BASE_URL_ENV_VAR, TOKEN_ENV_VARS
+from ._markup import escape_html, markdown
 
-__all__ = ["Report", "bundled_notebook", "render_report"]
+if TYPE_CHECKING:  # httpx and polars come with them: imported when used (--help stays fast)
+    from ._errors import NothingFetchedError
+    from ._redact import Redactor
+
+__all__ = ["Report", "bundled_notebook", "render_report", "show_not_fetched"]
+
+#: Output metadata key under which a notebook tells the report runner what it fetched.
+FETCH_METADATA = "plannr_nb/fetch"
+#: Cells with this tag are for interactive use (instructions, widgets): left out of reports.
+INTERACTIVE_ONLY = "interactive-only"
+# nbconvert's lab template, with each PNG's alternative text from its output metadata (our
+# renderer puts the chart's title there); nbconvert's own fallback says "No description".
+_TEMPLATE_NAME = "plannr_report.html.j2"
+_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block data_png scoped %}
+{%- set alt = output | get_metadata('alt', 'image/png') -%}
+{%- if alt -%}
+{{ super() | replace('<img ', '<img alt="' ~ (alt | escape_html) ~ '" ', 1) }}
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{% endblock data_png %}
+"""
 
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 _WIDGET_NOTE = (
@@ -54,6 +77,8 @@ _STYLE_PROPERTIES = frozenset(
         *("color", "background-color", "font-weight", "font-style", "font-size"),
         *("text-align", "text-decoration", "vertical-align", "white-space", "display"),
         *("width", "height", "max-width", "max-height", "margin", "padding"),
+        # wide tables scroll in their own block and keep readable column widths
+        *("overflow", "overflow-x", "overflow-y", "min-width", "overflow-wrap"),
     }
 )
 _DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.I)
@@ -67,6 +92,69 @@ _CSS_LOADS = re.compile(
     r"|cross-fade\s*\(|\burl\s*\(\s*(?![\"']?\s*data:)",
     re.I,
 )
+
+
+def show_not_fetched(
+    errors: Mapping[str, object],
+    *,
+    fetched: int,
+    requested: int | None = None,
+    redactor: Redactor | None = None,
+) -> None:
+    """Show, in words and a table, which executions could not be fetched and why; stop if none.
+
+    For notebooks: call it after fetching. When every execution was fetched it shows nothing.
+    When some were not, it says how many and lists each input with its error. When none was,
+    it says so, lists why, and raises :class:`NothingFetchedError`, which stops the notebook
+    with one line (no traceback) and makes ``plannr-nb report`` exit with status 3. The counts
+    go into the output's metadata, where the report runner reads them (``Report.not_fetched``).
+
+    Parameters
+    ----------
+    errors:
+        Input -> error (an exception, or a text saying why), as in ``FetchResult.errors``.
+    fetched:
+        How many executions were fetched.
+    requested:
+        How many were asked for (default: fetched + errors).
+    redactor:
+        Masks personal data in the explanations (the :class:`Redactor` of the report).
+
+    Raises
+    ------
+    NothingFetchedError
+        When ``fetched`` is 0.
+
+    """
+    from IPython import display as ipython_display
+
+    from ._errors import NothingFetchedError
+    from ._tables import errors_frame, table
+
+    display = _untyped(ipython_display).display
+    requested = fetched + len(errors) if requested is None else requested
+    missing = requested - fetched
+    counts = {"requested": requested, "fetched": fetched, "not_fetched": missing}
+    if fetched == 0:
+        words = markdown(
+            "**Nothing could be fetched**, so there is nothing to show. Why, per input:"
+        )
+        if not errors:
+            words = markdown("**Nothing could be fetched**: no execution was asked for.")
+    elif missing:
+        words = markdown(
+            "**{} of {} executions could not be fetched**; the others are shown below. Why:",
+            missing,
+            requested,
+        )
+    else:
+        return
+    display(words, metadata={FETCH_METADATA: counts})
+    if errors:
+        mask = redactor.text if redactor is not None else str
+        display(table(errors_frame(errors, mask=mask), max_rows=len(errors)))
+    if fetched == 0:
+        raise NothingFetchedError(errors, requested=requested)
 
 
 def _kernel_config(folder: Path) -> Any:
@@ -104,10 +192,29 @@ def _untyped(module: Any) -> Any:
 
 @dataclass(frozen=True)
 class Report:
-    """What :func:`render_report` wrote: the HTML report and the executed notebook."""
+    """What :func:`render_report` wrote: the HTML report and the executed notebook.
+
+    ``requested`` and ``not_fetched`` count the executions the notebook asked for and those it
+    could not fetch, as it said with :func:`show_not_fetched` (``None`` and 0 when it did not).
+    """
 
     html: Path
     notebook: Path
+    requested: int | None = None
+    not_fetched: int = 0
+
+
+def _fetch_counts(notebook: Any) -> tuple[int | None, int]:
+    """What the notebook's :func:`show_not_fetched` outputs recorded: (requested, not fetched)."""
+    requested: int | None = None
+    missing = 0
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            counts = output.get("metadata", {}).get(FETCH_METADATA)
+            if isinstance(counts, dict):
+                requested = (requested or 0) + int(counts.get("requested", 0))
+                missing += int(counts.get("not_fetched", 0))
+    return requested, missing
 
 
 def _notebooks_dir() -> Path:
@@ -151,7 +258,7 @@ def _environment(demo: bool, base_url: str | None) -> Iterator[None]:
             for name in TOKEN_ENV_VARS:
                 os.environ.pop(name, None)
         if base_url:
-            os.environ["PLANNR_BASE_URL"] = base_url
+            os.environ[BASE_URL_ENV_VAR] = base_url
         os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
         yield
     finally:
@@ -159,12 +266,26 @@ def _environment(demo: bool, base_url: str | None) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def _drop_interactive(notebook: Any) -> None:
+    """Leave out cells tagged ``interactive-only``: a static report has no kernel to use."""
+    notebook.cells = [
+        cell for cell in notebook.cells if INTERACTIVE_ONLY not in cell.metadata.get("tags", [])
+    ]
+
+
 def _strip_widgets(notebook: Any) -> None:
+    """Widgets need a kernel: an explorer becomes a note, any other widget (a progress bar) goes."""
     for cell in notebook.cells:
+        kept = []
         for output in cell.get("outputs", []):
             data = output.get("data")
             if isinstance(data, dict) and _WIDGET_MIME in data:
+                if not str(data.get("text/plain", "")).startswith("ExecutionExplorer("):
+                    continue
                 output["data"] = {"text/html": _WIDGET_NOTE, "text/plain": "[interactive explorer]"}
+            kept.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept
     notebook.metadata.pop("widgets", None)
 
 
@@ -238,14 +359,19 @@ def sanitize_report(document: str, *, title: str) -> str:
 
 
 def _to_html(notebook: Any, *, show_code: bool, title: str) -> str:
+    import jinja2  # nbconvert's template engine, a dependency of nbconvert
     import nbconvert
 
     exporter = _untyped(nbconvert).HTMLExporter(
         template_name="lab",
+        template_file=_TEMPLATE_NAME,
+        extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
         exclude_input=not show_code,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
+    notebook = copy.deepcopy(notebook)
+    _drop_interactive(notebook)
     notebook.metadata["title"] = title
     body, _resources = exporter.from_notebook_node(notebook)
     return sanitize_report(body, title=title)
@@ -336,12 +462,17 @@ def render_report(
         When the notebook does not exist.
     ValueError
         When a parameter is not one the notebook declares.
+    NothingFetchedError
+        When the notebook could fetch no execution (it says why); the report is still
+        written, and is the error's ``.report``.
     papermill.PapermillExecutionError
         When a cell fails; the executed notebook is still written, showing where.
 
     """
     import nbformat as nbformat_module
     import papermill
+
+    from ._errors import NothingFetchedError
 
     nbformat = _untyped(nbformat_module)
     source = bundled_notebook(notebook)
@@ -364,6 +495,8 @@ def render_report(
         title = str(params.get("title") or source.stem.replace("_", " "))
         if redact:
             title += " (redacted)"
+        counts: tuple[int | None, int] = (None, 0)
+        nothing: NothingFetchedError | None = None
         with _environment(demo, base_url):
             try:
                 papermill.execute_notebook(
@@ -380,6 +513,11 @@ def render_report(
                     config=_kernel_config(work_path),
                     kernel_manager_class=_kernel_manager_class(),
                 )
+            except papermill.PapermillExecutionError as exc:
+                if exc.ename != NothingFetchedError.__name__:
+                    raise
+                # The notebook said why, in the report: the caller gets our error, not papermill's.
+                nothing = NothingFetchedError(message=str(exc.evalue))
             finally:
                 # Also when a cell failed: the report then shows how far it got, and where.
                 if executed.exists():
@@ -388,4 +526,10 @@ def render_report(
                     nbformat.write(book, ipynb_path)
                     html = _to_html(book, show_code=show_code, title=title)
                     html_path.write_text(html, encoding="utf-8")
-    return Report(html=html_path, notebook=ipynb_path)
+                    counts = _fetch_counts(book)
+    report = Report(html_path, ipynb_path, *counts)
+    if nothing is not None:
+        nothing.requested = counts[0] or 0
+        nothing.report = report
+        raise nothing
+    return report

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from ._config import FAILED_STATUSES, FINISHED_STATUSES
+from ._durations import human_duration
 from ._markup import Markdown, code, join, markdown
+from ._options import check_zone, resolve_tz
+from ._statuses import FAILED_STATUSES, FINISHED_STATUSES, normalize_status
 from ._uuids import normalize_uuid
 
-__all__ = ["check_zone", "explain", "human_duration", "next_checks"]
+__all__ = ["explain", "next_checks"]
 
 # Known error texts -> what a support person should check next. Order matters: first match wins.
 _ADVICE: list[tuple[re.Pattern[str], str]] = [
@@ -52,39 +54,6 @@ _GENERIC = "Open the step in Plannr and check its configuration and the client's
 STALL_AFTER = timedelta(days=2)
 
 
-def check_zone(tz: str) -> ZoneInfo:
-    """The zone named ``tz``, or a ValueError that says what an IANA name looks like."""
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        msg = (
-            f"Unknown time zone {tz!r}: use an IANA name such as 'UTC' or 'Europe/London' "
-            "(install the 'tzdata' package if the system has no zone database)."
-        )
-        raise ValueError(msg) from exc
-
-
-def human_duration(value: timedelta | None) -> str:
-    """A duration in words a person reads at a glance: ``2 d 3 h``, ``4 min 12 s``, ``850 ms``."""
-    if value is None:
-        return "unknown"
-    sign = "-" if value < timedelta(0) else ""
-    total = abs(value)
-    seconds = total.total_seconds()
-    if seconds < 1:
-        return f"{sign}{round(seconds * 1000)} ms"
-    days, rest = divmod(int(seconds), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
-    if hours:
-        return f"{sign}{hours} h {minutes} min" if minutes else f"{sign}{hours} h"
-    if minutes:
-        return f"{sign}{minutes} min {secs} s" if secs else f"{sign}{minutes} min"
-    return f"{sign}{secs} s"
-
-
 def next_checks(errors: list[str]) -> list[str]:
     """What to check next for these error messages, most specific advice first, no repeats."""
     advice: list[str] = []
@@ -110,7 +79,7 @@ def explain(
     executions: pl.DataFrame,
     steps: pl.DataFrame,
     *,
-    tz: str = "Europe/London",
+    tz: str | None = None,
     now: datetime | None = None,
 ) -> Markdown:
     """The story of one execution, as Markdown: status, progress, failures, waits, next checks.
@@ -126,7 +95,8 @@ def explain(
     executions, steps:
         Frames from :func:`plannr_nb.executions_frame` and :func:`plannr_nb.steps_frame`.
     tz:
-        IANA zone the times are written in (each time names its zone).
+        IANA zone the times are written in (each time names its zone); by default
+        ``pnb.options.tz`` (``PLANNR_NB_TZ``, else Europe/London).
     now:
         The present, to tell a stalled run from a running one (default: the clock).
 
@@ -143,7 +113,7 @@ def explain(
         When the execution is not in ``executions``.
 
     """
-    zone = check_zone(tz)
+    zone = check_zone(resolve_tz(tz))
     execution_uuid = normalize_uuid(execution_uuid, kind="execution")
     now = now or datetime.now(UTC)
     rows = executions.filter(pl.col("execution_uuid") == execution_uuid)
@@ -171,13 +141,14 @@ def explain(
     lines.append(f"- **Progress:** {executed} of {total} steps executed.")
     if ex["previous_step_name"]:
         lines.append(markdown("- **Last step run:** {}.", ex["previous_step_name"]))
-    if ex["next_step_name"] and ex["status"] not in FINISHED_STATUSES:
+    finished = normalize_status(ex["status"]) in FINISHED_STATUSES
+    if ex["next_step_name"] and not finished:
         lines.append(markdown("- **Next step:** {}.", ex["next_step_name"]))
     last_activity = max(
         (t for t in (ex["last_executed_at"], ex["updated_at"], ex["created_at"]) if t),
         default=None,
     )
-    if ex["status"] not in FINISHED_STATUSES and last_activity is not None:
+    if not finished and last_activity is not None:
         idle = now - last_activity
         if idle > STALL_AFTER:
             lines.append(
@@ -208,7 +179,7 @@ def explain(
         errors = step["errors"] or []
         all_errors.extend(errors)
         note = Markdown("")
-        if step["status"] not in FAILED_STATUSES:
+        if normalize_status(step["status"]) not in FAILED_STATUSES:
             note = markdown(" (status says *{}*, but its info carries an error)", step["status"])
         detail = join("; ", errors) if errors else "no error text"
         lines.append(

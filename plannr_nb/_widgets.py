@@ -9,16 +9,22 @@ from typing import Any
 
 import polars as pl
 
-from ._charts import gantt, status_chart, step_stats, step_stats_chart
+from ._analysis import step_stats
+from ._charts import status_chart, step_stats_chart
 from ._client import AsyncPlannrClient, FetchResult, PlannrClient
-from ._config import BATCH_CHUNK_SIZE, FINISHED_STATUSES
+from ._config import BATCH_CHUNK_SIZE, DEFAULT_TZ
 from ._connect import connect
 from ._errors import PlannrError
-from ._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
+from ._frames import build_frames
+from ._gantt import gantt
 from ._markup import NO_MATH, Markdown, escape_html, join, markdown
+from ._options import resolve_tz
+from ._redact import Redactor
 from ._render import plannr_renderer
-from ._story import check_zone, explain
-from ._tables import table
+from ._schemas import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
+from ._statuses import is_finished
+from ._story import explain
+from ._tables import errors_frame, table
 from ._uuids import UUIDEntry, parse_uuid_text
 
 try:
@@ -36,8 +42,14 @@ REFRESH_CHOICES: tuple[tuple[str, int], ...] = (
     ("every minute", 60),
     ("every 5 minutes", 300),
 )
-ZONES = ("Europe/London", "UTC")
+ZONES = (DEFAULT_TZ, "UTC")
 _RAW_LIMIT = 20
+#: The Raw JSON tab scrolls within this height (30 runs are some 37,000 px of JSON).
+RAW_MAX_HEIGHT = "480px"
+_RAW_HIDDEN = (
+    "<p>Raw JSON is hidden while <b>Redact</b> is on: the payloads hold the personal data "
+    "that the other tabs mask. Untick Redact to see them.</p>"
+)
 _TABLE_ROWS = 200
 _STORIES = 5
 
@@ -58,7 +70,7 @@ class ExecutionExplorer:
     as you type. **Fetch** loads them (with a progress bar for batches) and fills the tabs:
     summary, timeline, steps, step statistics, errors and raw JSON. Failures are listed per
     UUID, in words. After a fetch, ``explorer.executions``, ``explorer.steps`` and
-    ``explorer.accounts`` hold the frames for the next cell.
+    ``explorer.accounts`` hold the frames for the next cell (redacted when Redact is on).
 
     Parameters
     ----------
@@ -70,11 +82,17 @@ class ExecutionExplorer:
     include_account:
         Initial state of the "include account" toggle.
     tz:
-        Time zone of the timeline and the story.
+        Time zone of the timeline, the tables and the story (the Zone menu changes it); by
+        default ``pnb.options.tz`` (``PLANNR_NB_TZ``, else Europe/London).
     auto_refresh:
         Seconds between automatic refreshes of running executions (0: off).
     fetch:
         Fetch at once when ``uuids`` is given.
+    redact:
+        Initial state of the "Redact" toggle: mask names, e-mails, phone numbers and other
+        personal data (with :class:`Redactor`, one pseudonym per person across every tab and
+        the frames) before anything is shown. The Raw JSON tab is hidden while it is on, and
+        accounts are fetched so that their people's names are masked inside texts too.
 
     """
 
@@ -84,14 +102,15 @@ class ExecutionExplorer:
         *,
         uuids: str | Sequence[str] = "",
         include_account: bool = False,
-        tz: str = "Europe/London",
+        tz: str | None = None,
         auto_refresh: int = 0,
         fetch: bool = False,
+        redact: bool = False,
     ) -> None:
         if isinstance(client, AsyncPlannrClient):
             msg = "ExecutionExplorer needs a PlannrClient (the blocking one), not the async one"
             raise TypeError(msg)
-        check_zone(tz)  # an unknown zone fails here, not at draw time
+        tz = resolve_tz(tz)  # an unknown zone fails here, not at draw time
         if auto_refresh < 0:
             msg = f"auto_refresh is seconds between refreshes (0: off), not {auto_refresh}"
             raise ValueError(msg)
@@ -102,6 +121,7 @@ class ExecutionExplorer:
         self.accounts = pl.DataFrame(schema=ACCOUNT_SCHEMA)
         self.payloads: list[dict[str, Any]] = []
         self.errors: dict[str, PlannrError] = {}
+        self.redactor: Redactor | None = None
         self._entries: list[UUIDEntry] = []
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
@@ -125,6 +145,12 @@ class ExecutionExplorer:
         self.validation = widgets.HTML()
         self.include_account = widgets.Checkbox(
             value=include_account, description="Include account", indent=False
+        )
+        self.redact = widgets.Checkbox(
+            value=redact,
+            description="Redact",
+            indent=False,
+            tooltip="Mask names, e-mails, phone numbers and other personal data in every tab",
         )
         self.zone = widgets.Dropdown(
             options=list(dict.fromkeys([tz, *ZONES])), value=tz, description="Zone"
@@ -169,6 +195,7 @@ class ExecutionExplorer:
                         self.fetch_button,
                         self.refresh_button,
                         self.include_account,
+                        self.redact,
                         self.zone,
                         self.auto_refresh,
                     ]
@@ -182,6 +209,7 @@ class ExecutionExplorer:
         self.fetch_button.on_click(lambda _button: self._safely(self.fetch))
         self.refresh_button.on_click(lambda _button: self._safely(self.refresh))
         self.zone.observe(lambda _change: self._safely(self._render), names="value")
+        self.redact.observe(lambda _change: self._safely(self._redaction_changed), names="value")
         self.auto_refresh.observe(lambda _change: self._schedule(), names="value")
         self._validate()
         if fetch and text.strip():
@@ -191,7 +219,11 @@ class ExecutionExplorer:
     # display -------------------------------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            # Names the explorer in saved notebooks: reports put a note in its place.
+            bundle["text/plain"] = repr(self)
+        return bundle
 
     def __repr__(self) -> str:
         return (
@@ -251,7 +283,9 @@ class ExecutionExplorer:
         self.progress.layout.visibility = "visible" if len(uuids) > 1 else "hidden"
         for chunk in _chunks(uuids, BATCH_CHUNK_SIZE):
             self._say(f"Fetching {len(uuids)} execution{'s' if len(uuids) != 1 else ''}...")
-            result = self.client.fetch_executions(chunk, include_account=self.include_account.value)
+            # Redaction learns the people to mask from the accounts: fetch them too.
+            with_account = bool(self.include_account.value or self.redact.value)
+            result = self.client.fetch_executions(chunk, include_account=with_account)
             total.executions.extend(result.executions)
             total.errors.update(result.errors)
             self.progress.value += len(chunk)
@@ -278,9 +312,7 @@ class ExecutionExplorer:
     def refresh(self) -> FetchResult:
         """Fetch again the executions that have not finished, and update everything."""
         with self._lock:
-            running = self.executions.filter(
-                ~pl.col("status").is_in(list(FINISHED_STATUSES)) | pl.col("status").is_null()
-            )["execution_uuid"].to_list()
+            running = self.executions.filter(~is_finished())["execution_uuid"].to_list()
             if not running:
                 self._say("Every execution shown has finished: nothing to refresh.")
                 return FetchResult()
@@ -320,9 +352,18 @@ class ExecutionExplorer:
     # rendering -----------------------------------------------------------------------------
 
     def _rebuild(self, refreshed: int | None = None) -> None:
-        frames = build_frames(self.payloads, accounts=self.include_account.value)
-        self.executions, self.steps, self.accounts = frames
-        running = self.executions.filter(~pl.col("status").is_in(list(FINISHED_STATUSES))).height
+        redacting = bool(self.redact.value)
+        ex, steps, accounts = build_frames(
+            self.payloads, accounts=self.include_account.value or redacting
+        )
+        self.redactor = None
+        if redacting:
+            self.redactor = Redactor()
+            ex, steps, accounts = self.redactor.redact(ex, steps, accounts)
+        self.executions, self.steps, self.accounts = ex, steps, accounts
+        if not self.include_account.value:
+            self.accounts = pl.DataFrame(schema=ACCOUNT_SCHEMA)
+        running = self.executions.filter(~is_finished()).height
         self.refresh_button.disabled = running == 0
         n, e = self.executions.height, len(self.errors)
         message = f"Fetched {n} execution{'s' if n != 1 else ''}"
@@ -332,7 +373,12 @@ class ExecutionExplorer:
             message += f"; {running} still running"
         if e:
             message += f"; <b>{e} could not be fetched</b> (see the Errors tab)"
-        self._say(message + ".", error=bool(e) and n == 0)
+        message += "."
+        if self.redactor is not None:
+            message += f" <b>Redacted.</b> {escape_html(self.redactor.summary())}"
+            if any("account" not in payload for payload in self.payloads):
+                message += " Fetch again to mask the names of the accounts inside texts too."
+        self._say(message, error=bool(e) and n == 0)
         self._render()
 
     def _show(self, name: str, *items: Any) -> None:
@@ -365,6 +411,27 @@ class ExecutionExplorer:
             "data": {"text/html": text, "text/plain": text},
             "metadata": {},
         }
+
+    def _redaction_changed(self) -> None:
+        with self._lock:
+            if self.payloads or self.errors:
+                self._rebuild()
+
+    def _raw_html(self) -> str:
+        """The payloads as JSON, in a box of limited height; nothing while redacting."""
+        if self.redactor is not None:
+            return f"<div class='{NO_MATH}'>{_RAW_HIDDEN}</div>"
+        raw = json.dumps(self.payloads[:_RAW_LIMIT], indent=2, ensure_ascii=False)
+        note = (
+            f"<p>First {_RAW_LIMIT} of {len(self.payloads)} executions.</p>"
+            if len(self.payloads) > _RAW_LIMIT
+            else ""
+        )
+        box = f"max-height:{RAW_MAX_HEIGHT};overflow:auto;margin:0"
+        return (
+            f"<div class='{NO_MATH}'>{note}"
+            f"<pre class='plannr-raw-json' style='{box}'>{escape_html(raw)}</pre></div>"
+        )
 
     def _render(self) -> None:
         tz = str(self.zone.value)
@@ -427,22 +494,9 @@ class ExecutionExplorer:
                 self._chart(step_stats_chart(steps, per="step")),
                 table(step_stats(steps, per="step"), tz=tz, max_rows=_TABLE_ROWS),
             )
-            raw = json.dumps(self.payloads[:_RAW_LIMIT], indent=2, ensure_ascii=False)
-            note = (
-                f"<p>First {_RAW_LIMIT} of {len(self.payloads)} executions.</p>"
-                if len(self.payloads) > _RAW_LIMIT
-                else ""
-            )
-            raw_html = f"<div class='{NO_MATH}'>{note}<pre>{escape_html(raw)}</pre></div>"
-            self._show("Raw JSON", self._html(raw_html))
-        failures = pl.DataFrame(
-            {
-                "input": list(self.errors),
-                "error": [type(err).__name__ for err in self.errors.values()],
-                "what happened": [str(err) for err in self.errors.values()],
-            },
-            schema={"input": pl.String, "error": pl.String, "what happened": pl.String},
-        )
+            self._show("Raw JSON", self._html(self._raw_html()))
+        mask = self.redactor.text if self.redactor is not None else str
+        failures = errors_frame(self.errors, mask=mask)
         self._show(
             "Errors",
             table(failures, tz=tz) if self.errors else self._html("<p>Every UUID was fetched.</p>"),

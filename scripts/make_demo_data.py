@@ -8,8 +8,10 @@ Usage::
 
 Everything is drawn from ``random.Random(SEED)`` and laid out on a fixed calendar ending at
 ``SNAPSHOT`` (the moment the "API" was queried), so the output depends neither on today's date,
-the machine, nor hash randomisation. Standard library only. All names, e-mail addresses
-(example.com / example.co.uk) and phone numbers (Ofcom drama range 07700 900xxx) are made up.
+the machine, nor hash randomisation. Standard library only, besides the package's payload
+builder (``plannr_nb._payloads``, shared with the fleet history and ``plannr_nb.testing``). All
+names, e-mail addresses (example.com / example.co.uk) and phone numbers (Ofcom drama range
+07700 900xxx) are made up.
 
 The shape follows the documented ``GET /api/v1/automation-executions/{uuid}`` response, plus a
 ``blueprint_uuid`` key so that a simulated API can serve
@@ -30,6 +32,8 @@ from pathlib import Path
 from random import Random
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from plannr_nb._payloads import attach_account, execution_payload, step_payload
 
 SEED = 20260608
 LONDON = ZoneInfo("Europe/London")
@@ -679,17 +683,15 @@ def build(
 
 
 def step_dict(rng: Random, created: datetime, run: Run) -> dict[str, Any]:
-    executed = run.executed_at
-    updated = run.updated_at or executed or created
-    return {
-        "uuid": new_uuid(rng),
-        "created_at": ts(created),
-        "updated_at": ts(updated),
-        "executed_at": ts(executed) if executed else None,
-        "status": run.status,
-        "info": run.info,
-        "name": run.spec.name,
-    }
+    return step_payload(
+        uuid=new_uuid(rng),
+        name=run.spec.name,
+        status=run.status,
+        created_at=ts(created),
+        executed_at=ts(run.executed_at) if run.executed_at else None,
+        updated_at=ts(run.updated_at) if run.updated_at else None,
+        info=run.info,
+    )
 
 
 def execution_dict(
@@ -704,20 +706,16 @@ def execution_dict(
     execution_uuid: str | None = None,
 ) -> dict[str, Any]:
     steps = [step_dict(rng, created, r) for r in runs]
-    executed = [s for s in steps if s["executed_at"] is not None]
-    waiting = [s for s in steps if s["executed_at"] is None]
-    return {
-        "uuid": execution_uuid or new_uuid(rng),
-        "created_at": ts(created),
-        "updated_at": ts(updated),
-        "status": status,
-        "triggered_by": bp.trigger,
-        "steps": steps,
-        "name": bp.name,
-        "next_step": dict(waiting[0]) if waiting else None,
-        "previous_step": dict(executed[-1]) if executed else None,
-        "blueprint_uuid": bp_uuid,
-    }
+    return execution_payload(
+        uuid=execution_uuid or new_uuid(rng),
+        name=bp.name,
+        status=status,
+        triggered_by=bp.trigger,
+        created_at=ts(created),
+        steps=steps,
+        updated_at=ts(updated),
+        blueprint_uuid=bp_uuid,
+    )
 
 
 def handmade(
@@ -856,9 +854,7 @@ def generate() -> list[dict[str, Any]]:
     executions = []
     for i, (ex, _) in enumerate(rows):
         if i in assignment:
-            blueprint_uuid = ex.pop("blueprint_uuid")
-            ex["account"] = json.loads(json.dumps(accounts[assignment[i]]))
-            ex["blueprint_uuid"] = blueprint_uuid
+            attach_account(ex, accounts[assignment[i]])
         executions.append(ex)
     executions.append(documented(bp_uuids, accounts))
     executions.sort(key=lambda e: (datetime.fromisoformat(e["created_at"]), e["uuid"]))
@@ -890,9 +886,7 @@ def documented(bp_uuids: dict[str, str], accounts: list[dict[str, Any]]) -> dict
         created,
         execution_uuid=DOCUMENTED_UUID,
     )
-    blueprint_uuid = ex.pop("blueprint_uuid")
-    ex["account"] = json.loads(json.dumps(accounts[N_CLIENTS // 2]))
-    ex["blueprint_uuid"] = blueprint_uuid
+    attach_account(ex, accounts[N_CLIENTS // 2])
     return ex
 
 

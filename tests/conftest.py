@@ -5,6 +5,7 @@ bundled notebooks (each run once per session, read by every test that needs it),
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib.util
 import json
@@ -12,10 +13,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import nbformat
 import pytest
@@ -24,9 +26,16 @@ from hostile import Beacon, corpus, hostile_executions
 from redact_data import EXEC_IMELDA, EXEC_PRIYA, EXEC_WILL
 
 import plannr_nb as pnb
-from plannr_nb._config import ACCOUNT_ENV_VAR, TOKEN_ENV_VARS
-from plannr_nb._connect import BASE_URL_ENV_VAR, DEMO_ENV_VAR
-from plannr_nb._sim import SimServer
+from plannr_nb import AsyncPlannrClient, PlannrClient
+from plannr_nb._config import (
+    ACCOUNT_ENV_VAR,
+    BASE_URL_ENV_VAR,
+    DEMO_ENV_VAR,
+    STORE_ENV_VAR,
+    TOKEN_ENV_VARS,
+    TZ_ENV_VAR,
+)
+from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, SimTransport
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -38,7 +47,14 @@ RUNNING = pnb.DEMO_RUNNING_UUID
 MISSING = "00000000-0000-4000-8000-000000000000"  # valid, and in no data set
 VEGA = "application/vnd.vegalite.v5+json"
 #: Every variable the package reads: a developer's own shell must not change a test.
-PLANNR_ENV = (*TOKEN_ENV_VARS, ACCOUNT_ENV_VAR, BASE_URL_ENV_VAR, DEMO_ENV_VAR)
+PLANNR_ENV = (
+    *TOKEN_ENV_VARS,
+    ACCOUNT_ENV_VAR,
+    BASE_URL_ENV_VAR,
+    DEMO_ENV_VAR,
+    TZ_ENV_VAR,
+    STORE_ENV_VAR,
+)
 CLI = [sys.executable, "-m", "plannr_nb._cli"]
 
 
@@ -169,6 +185,12 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> ReportRuns:
             notebook="out/report.ipynb",
         ),
         "02": Plan(("02", "--output", str(folder / "02/02.html")), "02.html", "02.ipynb"),
+        "04": Plan(  # a token in the shell and a store of yours: --demo uses neither
+            ("04", "--demo", "--quiet", "--output", "fleet.html"),
+            html="fleet.html",
+            notebook="fleet.ipynb",
+            env={STORE_ENV_VAR: str(folder / "04" / "your-store"), TOKEN_ENV_VARS[0]: CANARY},
+        ),
         "03": Plan(
             (
                 "--demo",
@@ -248,6 +270,15 @@ def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostil
                 "02": Plan(
                     ("02", "--uuid", f"{chosen},{MISSING}", "--show-code"), "02.html", "02.ipynb"
                 ),
+                "04": Plan(  # a token in the shell and a store of yours: --demo uses neither
+                    ("04", "--demo", "--quiet", "--output", "fleet.html"),
+                    html="fleet.html",
+                    notebook="fleet.ipynb",
+                    env={
+                        STORE_ENV_VAR: str(folder / "04" / "your-store"),
+                        TOKEN_ENV_VARS[0]: CANARY,
+                    },
+                ),
                 "03": Plan(
                     (
                         "03",
@@ -318,3 +349,114 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get(REQUIRE) == "1":
         pytest.fail(f"{REQUIRE}=1 but {missing}", pytrace=False)
     pytest.skip(missing)
+
+
+# == Client twins (issue 11): every client test runs against PlannrClient AND AsyncPlannrClient ==
+# Test bodies are written once against `Twin` / `TwinClient`, which run the async client's
+# coroutines on a private event loop, so both twins pass the same assertions.
+
+#: The token, base URL and quick retries the client tests share.
+CLIENT_TOKEN = "test-token-123"
+CLIENT_BASE = "https://plannr.test"
+FAST_RETRIES: dict[str, Any] = {"retry_wait": (0.0005, 0.002)}
+
+
+class TwinClient:
+    """A PlannrClient or AsyncPlannrClient behind the blocking client's methods."""
+
+    def __init__(self, client: PlannrClient | AsyncPlannrClient, run: Callable[[Any], Any]):
+        self.raw = client
+        self._run = run
+
+    def get_execution(self, uuid: object, **options: Any) -> dict[str, Any]:
+        """Like PlannrClient.get_execution."""
+        return self._call("get_execution", uuid, **options)  # type: ignore[no-any-return]
+
+    def list_executions(self, **options: Any) -> list[dict[str, Any]]:
+        """Like PlannrClient.list_executions."""
+        return self._call("list_executions", **options)  # type: ignore[no-any-return]
+
+    def fetch_executions(self, uuids: Iterable[object] | str, **options: Any) -> Any:
+        """Like PlannrClient.fetch_executions."""
+        return self._call("fetch_executions", uuids, **options)
+
+    def _call(self, name: str, *args: Any, **options: Any) -> Any:
+        result = getattr(self.raw, name)(*args, **options)
+        return self._run(result) if isinstance(self.raw, AsyncPlannrClient) else result
+
+    def record_sleeps(self) -> list[float]:
+        """Replace the client's sleep by one that only records the seconds asked for."""
+        slept: list[float] = []
+        if isinstance(self.raw, AsyncPlannrClient):
+
+            async def sleep(seconds: float) -> None:
+                slept.append(seconds)
+
+            self.raw._sleep = sleep
+        else:
+            self.raw._sleep = slept.append
+        return slept
+
+    def close(self) -> None:
+        """Close the client (aclose for the async one)."""
+        if isinstance(self.raw, AsyncPlannrClient):
+            self._run(self.raw.aclose())
+        else:
+            self.raw.close()
+
+    def __repr__(self) -> str:
+        return repr(self.raw)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Twin:
+    """Builds clients of one kind: ``twin(token, api=SimAPI(...), **options)``."""
+
+    def __init__(self, kind: str, runner: asyncio.Runner | None) -> None:
+        self.kind = kind
+        self.is_async = kind == "async"
+        self.cls: type[PlannrClient] | type[AsyncPlannrClient] = (
+            AsyncPlannrClient if self.is_async else PlannrClient
+        )
+        self._runner = runner
+
+    def run(self, awaitable: Any) -> Any:
+        """Run a coroutine on this twin's event loop (async twin only)."""
+        assert self._runner is not None
+        return self._runner.run(awaitable)
+
+    def sim(self, api: SimAPI) -> Any:
+        """The in-process transport over ``api`` for this kind of client."""
+        return AsyncSimTransport(api) if self.is_async else SimTransport(api)
+
+    def __call__(
+        self, token: str | None = None, *, api: SimAPI | None = None, **options: Any
+    ) -> TwinClient:
+        """A client of this kind; ``api`` becomes its transport."""
+        if api is not None:
+            options["transport"] = self.sim(api)
+        return TwinClient(self.cls(token, **options), self.run)
+
+    def demo(self, *args: Any, **options: Any) -> TwinClient:
+        """``demo()`` of this kind of client."""
+        return TwinClient(self.cls.demo(*args, **options), self.run)
+
+
+@pytest.fixture(params=["sync", "async"])
+def twin(request: pytest.FixtureRequest) -> Iterator[Twin]:
+    """Each client test runs twice: with PlannrClient, then with AsyncPlannrClient."""
+    if request.param == "sync":
+        yield Twin("sync", None)
+        return
+    with asyncio.Runner() as runner:
+        yield Twin("async", runner)

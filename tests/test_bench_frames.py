@@ -22,10 +22,11 @@ def test_bench_frames_quick_runs_and_prints_ratios() -> None:
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     out = done.stdout
-    for name in ("ours", "ours_once"):
+    for name in ("default", "no_accounts", "dicts"):
         lines = [line for line in out.splitlines() if line.startswith(f"ratio {name}:")]
         assert len(lines) == 1, out
         assert "x floor" in lines[0]
         assert "faster than pandas" in lines[0]
+    assert "fresh interpreter" in out
     assert "correctness: ours == slow reference" in out
     assert "CORRECTNESS PROBLEMS" not in out

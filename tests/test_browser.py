@@ -277,6 +277,49 @@ def _safe_screenshot(take: Callable[[], object], path: Path) -> None:
         print(f"screenshot: {path}")
 
 
+# Scroll a table's block to its far right: the last header must then be inside the block.
+_REACH = """wrap => {
+  const table = wrap.querySelector('table');
+  const heads = [...table.querySelectorAll('th')];
+  const shorts = [...table.querySelectorAll('td.plannr-short')];
+  const result = {
+    overflowX: getComputedStyle(wrap).overflowX,
+    scrollWidth: wrap.scrollWidth,
+    clientWidth: wrap.clientWidth,
+    columns: heads.length,
+    tallestHeader: Math.max(...heads.map(th => th.getBoundingClientRect().height)),
+    // the height of a short cell's text (not of its row, which a long neighbour may grow)
+    tallestShortCell: Math.max(0, ...shorts.map(td => {
+      const range = document.createRange();
+      range.selectNodeContents(td);
+      return range.getBoundingClientRect().height;
+    })),
+  };
+  wrap.scrollLeft = wrap.scrollWidth;
+  const box = wrap.getBoundingClientRect();
+  const last = heads[heads.length - 1].getBoundingClientRect();
+  result.lastHeaderInside = last.right <= box.right + 1 && last.left >= box.left - 1;
+  result.scrolledBy = wrap.scrollLeft;
+  wrap.scrollLeft = 0;
+  return result;
+}"""
+
+
+def assert_every_column_reachable(wrap: Locator, label: str, *, must_scroll: bool = False) -> None:
+    """The table's block scrolls sideways, and scrolled right its last column header shows."""
+    wrap.wait_for(timeout=WIDGET_S * 1000)
+    found = wrap.evaluate(_REACH)
+    assert found["overflowX"] == "auto", (label, found)
+    assert found["lastHeaderInside"], (label, found)
+    wide = found["scrollWidth"] > found["clientWidth"]
+    assert not wide or found["scrolledBy"] > 0, (label, found)
+    if must_scroll:
+        assert wide, f"{label}: the table fits, so this test proves nothing: {found}"
+    # headers and short cells stay on one line (13 px text: one line is under 30 px)
+    assert found["tallestHeader"] < 30, (label, found)
+    assert found["tallestShortCell"] < 30, (label, found)
+
+
 # tests ----------------------------------------------------------------------------------------
 
 
@@ -377,8 +420,25 @@ def test_explorer_validates_fetches_and_fills_its_tabs(
         assert "Send SMS" in steps_text
         screenshot_element(page, explorer, artifacts / "explorer_steps.png")
 
+        # repeated UUIDs are short, the full one in the cell's title; the table scrolls
+        first = table.first.locator("td[title]").first
+        assert first.get_attribute("title") in {
+            plannr_nb.DEMO_STORY_UUID,
+            plannr_nb.DEMO_RUNNING_UUID,
+        }
+        assert re.fullmatch(r"[0-9a-f]{8}\u2026", first.inner_text().strip())
+        assert_every_column_reachable(panel().locator(".plannr-table-wrap").first, "Steps tab")
+
+        tabs.filter(has_text=re.compile(r"^Raw JSON$")).click()
+        raw = panel().locator("pre.plannr-raw-json")
+        raw.wait_for(timeout=WIDGET_S * 1000)
+        heights = raw.evaluate("pre => [pre.clientHeight, pre.scrollHeight]")
+        assert heights[0] <= 481, f"the Raw JSON box is {heights[0]} px high"
+        assert heights[1] > heights[0], "the Raw JSON box does not scroll"
+
         tabs.filter(has_text=re.compile(r"^Statistics$")).click()
         assert_drawn(panel().locator(VEGA), "statistics")
+        assert_every_column_reachable(panel().locator(".plannr-table-wrap").first, "Statistics")
 
         errors_tab.click()
         assert "not-a-uuid" in panel().inner_text()
@@ -416,7 +476,7 @@ _LIVE_MARKUP = """() => {
 @pytest.fixture(scope="module")
 def hostile_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Beacon, str]]:
     """A JupyterLab whose kernels read a loopback API serving hostile executions."""
-    from plannr_nb._sim import SimServer
+    from plannr_nb.testing import SimServer
 
     base = tmp_path_factory.mktemp("hostile-lab")
     root = base / "notebooks"
@@ -537,3 +597,58 @@ def test_readme_five_lines_draw_offline_in_a_new_notebook(
         assert not [m for m in console if "customFormatTypes" in m], console
     finally:
         _safe_screenshot(lambda: screenshot_whole_notebook(page, shot), shot)
+
+
+def test_wide_tables_scroll_in_lab(lab: Lab, page: Page, artifacts: Path) -> None:
+    """The accounts frame (30 columns) in a notebook: its block scrolls, no column is hidden."""
+    import nbformat
+
+    code = (
+        "import plannr_nb as pnb\n"
+        "executions, steps, accounts = pnb.build_frames(pnb.load_demo_executions()[:20])\n"
+        "pnb.table(accounts)"
+    )
+    name = "wide_table.ipynb"
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(book, lab.root / name)
+    shot = artifacts / "wide_table.png"
+    try:
+        open_notebook(page, lab, name)
+        run_all(page)
+        wait_all_ran(page)
+        assert_no_error_output(page)
+        wrap = page.locator(".jp-OutputArea-output .plannr-table-wrap").first
+        assert_every_column_reachable(wrap, "accounts table in Lab", must_scroll=True)
+    finally:
+        _safe_screenshot(lambda: screenshot_whole_notebook(page, shot), shot)
+
+
+def test_wide_tables_scroll_in_a_report(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
+) -> None:
+    """Report 03 opened in Chromium at 1000 px: every table's columns reachable by scrolling."""
+    from plannr_nb import render_report
+
+    folder = tmp_path_factory.mktemp("report-tables")
+    report = render_report("03_report", demo=True, progress=False, output=folder / "r.html")
+    context = browser.new_context(viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    shot = artifacts / "report_tables.png"
+    try:
+        page.goto(report.html.as_uri())
+        wraps = page.locator(".plannr-table-wrap")
+        assert wraps.count() >= 3
+        wide = 0
+        for i in range(wraps.count()):
+            wrap = wraps.nth(i)
+            found = wrap.evaluate(_REACH)
+            wide += found["scrollWidth"] > found["clientWidth"]
+            assert_every_column_reachable(wrap, f"report table {i + 1}")
+        assert wide, "no table of report 03 is wider than 1000 px: the test proves nothing"
+        titled = page.locator("td[title]")
+        assert titled.count() > 0
+        assert re.fullmatch(r"[0-9a-f-]{36}", titled.first.get_attribute("title") or "")
+    finally:
+        _safe_screenshot(lambda: page.screenshot(path=str(shot), full_page=True), shot)
+        context.close()

@@ -16,29 +16,11 @@ import vl_convert
 from polars.testing import assert_frame_equal
 
 from plannr_nb import gantt, save_chart, status_chart, step_stats, step_stats_chart, steps_frame
-from plannr_nb._charts import STATUS_COLORS, UNKNOWN_STATUS_COLOR, _human_duration
+from plannr_nb._charts import STATUS_COLORS, UNKNOWN_STATUS_COLOR
+from plannr_nb._schemas import STEP_SCHEMA
 
 UTC = dt.UTC
-TS = pl.Datetime("us", "UTC")
-SCHEMA: dict[str, Any] = {
-    "execution_uuid": pl.String,
-    "execution_name": pl.String,
-    "execution_status": pl.String,
-    "execution_created_at": TS,
-    "execution_updated_at": TS,
-    "position": pl.Int64,
-    "step_uuid": pl.String,
-    "name": pl.String,
-    "status": pl.String,
-    "info": pl.String,
-    "errors": pl.List(pl.String),
-    "failed": pl.Boolean,
-    "created_at": TS,
-    "updated_at": TS,
-    "executed_at": TS,
-    "previous_at": TS,
-    "gap": pl.Duration("us"),
-}
+SCHEMA = STEP_SCHEMA  # the steps frame's one declaration
 T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=UTC)  # 10:00 BST in London
 
 
@@ -157,31 +139,9 @@ def compile_v5(spec: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def test_human_duration_units() -> None:
-    """Gaps read as two units at most: days/hours, minutes/seconds, seconds, milliseconds."""
-    us = [0, 400, 850_000, 4_200_000, 12_000_000, 252_000_000, 240_000_000, 11_100_000_000]
-    us += [183_600_000_000, 172_800_000_000, -3_000_000]
-    frame = pl.DataFrame({"g": [dt.timedelta(microseconds=u) for u in us] + [None]})
-    got = frame.select(_human_duration(pl.col("g"))).to_series().to_list()
-    assert got == [
-        "0 ms",
-        "<1 ms",
-        "850 ms",
-        "4.2 s",
-        "12 s",
-        "4 min 12 s",
-        "4 min",
-        "3 h 5 min",
-        "2 d 3 h",
-        "2 d",
-        "-3 s",
-        None,
-    ]
-
-
 def test_gantt_encodes_executed_at_and_gap_bars(one: pl.DataFrame) -> None:
     """Marks sit at executed_at; bars run from previous_at; one row per step in list order."""
-    spec = gantt(one).to_dict()
+    spec = gantt(one, tz="UTC").to_dict()
     rows = values(spec)
     assert [r["row"] for r in rows] == [
         "1. Send welcome email",
@@ -269,7 +229,7 @@ def test_status_colours_known_unknown_and_errored(one: pl.DataFrame) -> None:
 def test_the_ongoing_wait_runs_to_now(one: pl.DataFrame) -> None:
     """An unfinished run: its next step waits from the last executed step to `now`, in words."""
     now = T0 + dt.timedelta(days=2, hours=7)
-    spec = gantt(one, now=now).to_dict()
+    spec = gantt(one, now=now, tz="UTC").to_dict()
     pending = [r for r in values(spec) if not r["executed"]]
     assert len(pending) == 2
     last_executed = (T0 + dt.timedelta(seconds=3 * 3600 + 65)).timestamp() * 1000
@@ -341,7 +301,7 @@ def test_failure_ring_at_the_start_is_not_clipped() -> None:
         **EXEC_B,
         "steps": [("Send SMS", "failed", 0, ["SMTP 550"]), ("Next", "completed", 600, [])],
     }
-    spec = gantt(make_steps([first_fails])).to_dict()
+    spec = gantt(make_steps([first_fails]), tz="UTC").to_dict()
     domain = next(
         d["scale"]["domain"]
         for ch, d in encodings(spec)
@@ -444,7 +404,8 @@ def test_dst_note_when_clocks_change() -> None:
     )
     subtitle = gantt(frame, tz="Europe/London").to_dict()["title"]["subtitle"]
     assert any("clocks of Europe/London change" in line for line in subtitle)
-    assert not any("clocks" in line for line in gantt(frame).to_dict()["title"]["subtitle"])
+    utc = gantt(frame, tz="UTC").to_dict()["title"]["subtitle"]
+    assert not any("clocks" in line for line in utc)
 
 
 def test_bad_inputs_say_what_to_do(one: pl.DataFrame) -> None:
@@ -708,3 +669,33 @@ def test_step_stats_ticks_never_collide() -> None:
         assert all(b - a >= _TICK_SPACING_PX for a, b in itertools.pairwise(xs))
     assert 1 not in _spaced_ticks(30 * 86400, 560)
     assert 1 in _spaced_ticks(20, 560)
+
+
+def test_executions_whose_lane_labels_collide_get_a_lane_each() -> None:
+    """Same blueprint, status, minute and UUID prefix: lanes show full UUIDs, steps stay apart."""
+    twins = [
+        {
+            "uuid": f"cccccccc-a749-4b21-88a5-b27ef8b1687{last}",
+            "created": T0 + dt.timedelta(seconds=seconds),
+            "updated": T0 + dt.timedelta(minutes=5),
+            "status": "completed",
+            "steps": [
+                ("Send welcome email", "completed", 60, []),
+                ("Send SMS", "completed", 90, []),
+            ],
+        }
+        for last, seconds in (("1", 5), ("2", 20))
+    ]
+    frame = make_steps(twins)
+    spec = gantt(frame, tz="UTC").to_dict()
+    lanes = spec["facet"]["row"]["sort"]
+    assert len(lanes) == 2
+    assert [lane.split(" · ")[1] for lane in lanes] == [t["uuid"] for t in twins]
+    rows = values(spec)
+    for twin, lane in zip(twins, lanes, strict=True):
+        own = [r for r in rows if r["lane"] == lane]
+        assert [r["row"] for r in own] == ["1. Send welcome email", "2. Send SMS"]
+        assert own[0]["x_start"] == twin["created"].timestamp() * 1000  # type: ignore[attr-defined]
+    # Labels that do not collide keep the short UUID.
+    short = gantt(make_steps([EXEC_A, EXEC_B]), tz="UTC").to_dict()["facet"]["row"]["sort"]
+    assert [lane.split(" · ")[1] for lane in short] == ["aaaaaaaa", "bbbbbbbb"]

@@ -19,7 +19,8 @@ from plannr_nb import (
     ValidationError,
 )
 from plannr_nb._demo import load_demo_executions
-from plannr_nb._sim import AsyncSimTransport, SimAPI, SimServer, fake_executions
+from plannr_nb._history import demo_api_executions
+from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, fake_executions
 
 EXECUTIONS = fake_executions(150, seed=13)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
@@ -29,10 +30,7 @@ FAST = {"retry_wait": (0.0005, 0.002)}
 MISSING = [str(uuid_module.UUID(int=n, version=4)) for n in range(1, 4)]
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_ACCOUNT_UUID"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def make(api: SimAPI, **options: object) -> AsyncPlannrClient:
@@ -121,10 +119,13 @@ def test_async_timeout_over_socket() -> None:
 def test_demo_serves_the_bundled_dataset_through_the_request_path() -> None:
     """PlannrClient.demo(): no token, no network, real requests to the simulated API."""
     demo = load_demo_executions()
+    served = demo_api_executions()  # today's demo executions and six months of history
+    assert len(served) > len(demo) + 5000
+    assert {e["uuid"] for e in demo} < {e["uuid"] for e in served}
     with PlannrClient.demo() as client:
         assert "demo" in repr(client)
         listed = client.list_executions()
-        assert {e["uuid"] for e in listed} == {e["uuid"] for e in demo}
+        assert {e["uuid"] for e in listed} == {e["uuid"] for e in served}
         assert all("account" not in e for e in listed)
         uuids = [e["uuid"] for e in demo]
         result = client.fetch_executions([*uuids, MISSING[0]], include_account=True)
@@ -141,7 +142,7 @@ def test_demo_serves_the_bundled_dataset_through_the_request_path() -> None:
 
 def test_demo_filters_and_blueprints() -> None:
     """The demo honours client filters and the blueprint route."""
-    demo = load_demo_executions()
+    demo = demo_api_executions()
     blueprint = demo[0]["blueprint_uuid"]
     account = next(e["account"]["uuid"] for e in demo if e.get("account"))
     with PlannrClient.demo() as client:
@@ -170,7 +171,7 @@ def test_async_demo() -> None:
             result = await client.fetch_executions([e["uuid"] for e in listed])
             return len(result)
 
-    assert asyncio.run(main()) == len(load_demo_executions())
+    assert asyncio.run(main()) == len(demo_api_executions())
 
 
 def test_frames_accept_what_the_client_returns() -> None:

@@ -12,34 +12,33 @@ from pathlib import Path
 
 import orjson
 import pytest
+from conftest import CLIENT_BASE, CLIENT_TOKEN, FAST_RETRIES, Twin, TwinClient
 
-from plannr_nb import AuthenticationError, PlannrClient, TransportError
+from plannr_nb import AuthenticationError, TransportError
 from plannr_nb._cache import ExecutionCache
-from plannr_nb._sim import SimAPI, SimTransport, fake_executions
+from plannr_nb.testing import SimAPI, fake_executions
 
 EXECUTIONS = fake_executions(24, seed=21)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
 FINISHED = [e["uuid"] for e in EXECUTIONS if e["status"] != "in_progress"]
 RUNNING = [e["uuid"] for e in EXECUTIONS if e["status"] == "in_progress"]
-TOKEN = "cache-token"
-BASE = "https://plannr.test"
-FAST = {"retry_wait": (0.0005, 0.002)}
+TOKEN = CLIENT_TOKEN
+BASE = CLIENT_BASE
+FAST = FAST_RETRIES
+
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_ACCOUNT_UUID"):
-        monkeypatch.delenv(name, raising=False)
+def make(
+    twin: Twin, api: SimAPI, cache: Path | ExecutionCache, token: str | None = TOKEN
+) -> TwinClient:
+    return twin(token, base_url=BASE, api=api, cache=cache, **FAST)
 
 
-def make(api: SimAPI, cache: Path | ExecutionCache, token: str | None = TOKEN) -> PlannrClient:
-    return PlannrClient(token, base_url=BASE, transport=SimTransport(api), cache=cache, **FAST)
-
-
-def test_finished_reused_running_refetched(tmp_path: Path) -> None:
+def test_finished_reused_running_refetched(tmp_path: Path, twin: Twin) -> None:
     """A finished execution is served from the cache; a running one is asked again."""
     api = SimAPI(EXECUTIONS, token=TOKEN)
-    with make(api, tmp_path) as c:
+    with make(twin, api, tmp_path) as c:
         c.get_execution(FINISHED[0])
         c.get_execution(FINISHED[0])
         c.get_execution(RUNNING[0])
@@ -50,10 +49,10 @@ def test_finished_reused_running_refetched(tmp_path: Path) -> None:
     assert FINISHED[0] in ExecutionCache(tmp_path)
 
 
-def test_cache_without_account_does_not_answer_include_account(tmp_path: Path) -> None:
+def test_cache_without_account_does_not_answer_include_account(tmp_path: Path, twin: Twin) -> None:
     """A snapshot taken without `account` does not answer include_account=True; the reverse does."""
     api = SimAPI(EXECUTIONS, token=TOKEN)
-    with make(api, tmp_path) as c:
+    with make(twin, api, tmp_path) as c:
         c.get_execution(FINISHED[1])
         assert "account" in c.get_execution(FINISHED[1], include_account=True)
         assert "account" not in c.get_execution(FINISHED[1])
@@ -61,11 +60,11 @@ def test_cache_without_account_does_not_answer_include_account(tmp_path: Path) -
     assert len(api.requests) == 2
 
 
-def test_batch_fetch_uses_cache(tmp_path: Path) -> None:
+def test_batch_fetch_uses_cache(tmp_path: Path, twin: Twin) -> None:
     """A second batch only asks for the running executions."""
     api = SimAPI(EXECUTIONS, token=TOKEN)
     uuids = [e["uuid"] for e in EXECUTIONS]
-    with make(api, tmp_path) as c:
+    with make(twin, api, tmp_path) as c:
         first = c.fetch_executions(uuids)
         api.clear_log()
         second = c.fetch_executions(uuids)
@@ -74,22 +73,22 @@ def test_batch_fetch_uses_cache(tmp_path: Path) -> None:
     assert set(api.requests[0].uuid_filter) == set(RUNNING)
 
 
-def test_list_writes_through_to_cache(tmp_path: Path) -> None:
+def test_list_writes_through_to_cache(tmp_path: Path, twin: Twin) -> None:
     """Executions seen in a listing are snapshotted too."""
     api = SimAPI(EXECUTIONS, token=TOKEN)
-    with make(api, tmp_path) as c:
+    with make(twin, api, tmp_path) as c:
         c.list_executions()
     assert len(ExecutionCache(tmp_path)) == len(EXECUTIONS)
 
 
-def test_offline_serves_what_the_cache_holds(tmp_path: Path) -> None:
+def test_offline_serves_what_the_cache_holds(tmp_path: Path, twin: Twin) -> None:
     """No network: finished and running executions held are served; others are errors."""
     api = SimAPI(EXECUTIONS, token=TOKEN)
     held = [FINISHED[0], FINISHED[1], RUNNING[0]]
-    with make(api, tmp_path) as c:
+    with make(twin, api, tmp_path) as c:
         c.fetch_executions(held)
     unknown = FINISHED[2]
-    with PlannrClient(
+    with twin(
         TOKEN, base_url="http://127.0.0.1:9", cache=tmp_path, max_retries=1, **FAST
     ) as offline:
         assert offline.get_execution(FINISHED[0])["uuid"] == FINISHED[0]
@@ -102,12 +101,12 @@ def test_offline_serves_what_the_cache_holds(tmp_path: Path) -> None:
     assert isinstance(result.errors[unknown], TransportError)
 
 
-def test_offline_without_token_serves_cache(tmp_path: Path) -> None:
+def test_offline_without_token_serves_cache(tmp_path: Path, twin: Twin) -> None:
     """No token and no network: the cache still answers; the rest asks for a token."""
     api = SimAPI(EXECUTIONS, token=TOKEN)
-    with make(api, tmp_path) as c:
+    with make(twin, api, tmp_path) as c:
         c.fetch_executions([FINISHED[0], RUNNING[1]])
-    with PlannrClient(base_url="http://127.0.0.1:9", cache=tmp_path) as offline:
+    with twin(base_url="http://127.0.0.1:9", cache=tmp_path) as offline:
         assert offline.get_execution(FINISHED[0])["uuid"] == FINISHED[0]
         assert offline.get_execution(RUNNING[1])["uuid"] == RUNNING[1]
         result = offline.fetch_executions([FINISHED[0], RUNNING[1], FINISHED[3]])
@@ -161,12 +160,12 @@ def test_process_killed_mid_write_leaves_no_torn_file(tmp_path: Path) -> None:
     assert len(cache) == 1
 
 
-def test_torn_file_is_a_miss(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_torn_file_is_a_miss(tmp_path: Path, caplog: pytest.LogCaptureFixture, twin: Twin) -> None:
     """A damaged snapshot (written by something else) is ignored with a warning and refetched."""
     uuid = FINISHED[0]
     (tmp_path / f"{uuid}.json").write_bytes(b'{"execution": {"uuid": "')
     api = SimAPI(EXECUTIONS, token=TOKEN)
-    with caplog.at_level(logging.WARNING, logger="plannr_nb"), make(api, tmp_path) as c:
+    with caplog.at_level(logging.WARNING, logger="plannr_nb"), make(twin, api, tmp_path) as c:
         assert c.get_execution(uuid)["uuid"] == uuid
     assert "not a snapshot" in caplog.text
     assert len(api.requests) == 1
@@ -196,11 +195,11 @@ def test_old_orphaned_temporary_files_are_swept(tmp_path: Path) -> None:
 
 
 def test_a_failing_cache_never_loses_a_batch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, twin: Twin
 ) -> None:
     """The disk refusing writes: every execution still comes back, with a warning."""
     wanted = [e["uuid"] for e in EXECUTIONS[:5]]
-    client = PlannrClient.demo(EXECUTIONS, cache=tmp_path)
+    client = twin.demo(EXECUTIONS, cache=tmp_path)
 
     def refuse(src: str, dst: str) -> None:
         raise OSError("disk full")

@@ -57,7 +57,7 @@ from plannr_nb import (
     TransportError,
 )
 from plannr_nb._ratelimit import RateLimiter
-from plannr_nb._sim import fake_executions
+from plannr_nb.testing import fake_executions
 
 TOKEN = "hostile-token-0123456789"
 EXECUTIONS = fake_executions(1000, seed=21)
@@ -66,16 +66,7 @@ FAST = {"retry_wait": (0.0005, 0.002), "rate_limit": None}
 MiB = 1024 * 1024
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "PLANNR_ACCESS_TOKEN",
-        "ACCESS_TOKEN",
-        "PLANNR_ACCOUNT_UUID",
-        "PLANNR_BASE_URL",
-        "PLANNR_NB_DEMO",
-    ):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 @pytest.fixture(scope="module")

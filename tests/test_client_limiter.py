@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from plannr_nb import PlannrClient
+from plannr_nb import ConfigurationError, PlannrClient
 from plannr_nb._ratelimit import RateLimiter
-from plannr_nb._sim import SimAPI, SimTransport, fake_executions
+from plannr_nb.testing import SimAPI, SimTransport, fake_executions
 
 EXECUTIONS = fake_executions(30, seed=4)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
@@ -63,7 +63,7 @@ def test_margin_keeps_480_of_500() -> None:
     assert limiter.allowed == 480
     assert [send(limiter) for _ in range(480)] == [0.0] * 480
     assert send(limiter) == pytest.approx(60.0)
-    with pytest.raises(ValueError, match="margin"):
+    with pytest.raises(ConfigurationError, match="margin"):
         RateLimiter(10, margin=1.0)
 
 
@@ -100,10 +100,13 @@ def test_slows_down_as_remaining_nears_zero() -> None:
     assert limiter.remaining == 499
 
 
-def test_rejects_nonsense() -> None:
-    """A limit below 1 is refused."""
-    with pytest.raises(ValueError, match="rate limit"):
-        RateLimiter(0)
+@pytest.mark.parametrize("limit", [0, -1, 2.5, True])
+def test_rejects_nonsense(limit: object) -> None:
+    """A limit that is not a whole number of at least 1 is a ConfigurationError naming it."""
+    with pytest.raises(ConfigurationError, match="at least 1 request") as caught:
+        RateLimiter(limit)  # type: ignore[arg-type]
+    assert caught.value.option == "rate_limit"
+    assert "rate_limit=None" in str(caught.value)
 
 
 def test_client_limiter_keeps_a_strict_server_happy() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 import plannr_nb as pnb
 from plannr_nb import AsyncPlannrClient, PlannrClient, PlannrError, _connect
-from plannr_nb._sim import AsyncSimTransport, SimAPI, SimServer, SimTransport, fake_executions
+from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, SimTransport, fake_executions
 
 CANARY = "canary-7f3a9c1e-DO-NOT-LEAK"
 EXECUTIONS = fake_executions(10, seed=2)
@@ -24,16 +24,7 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 FAST = {"retry_wait": (0.0005, 0.002)}
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "PLANNR_ACCESS_TOKEN",
-        "ACCESS_TOKEN",
-        "PLANNR_ACCOUNT_UUID",
-        "PLANNR_BASE_URL",
-        "PLANNR_NB_DEMO",
-    ):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def chain(error: BaseException) -> Iterator[BaseException]:

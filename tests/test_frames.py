@@ -23,7 +23,8 @@ from plannr_nb import (
     parse_info,
     steps_frame,
 )
-from plannr_nb._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
+from plannr_nb._frames import build_frames, frames_from_bodies
+from plannr_nb._schemas import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DOC = json.loads((FIXTURES / "documented_execution.json").read_text())
@@ -139,10 +140,11 @@ def test_documented_example_accounts_frame_golden() -> None:
         "role": "client",
         "created_at": T,
         "updated_at": T,
-        "first_contact_date": T,
-        "next_review_date": T,
-        "previous_review_date": T,
-        "anniversary_review_date": T,
+        # *_date fields are calendar dates, as written in their own offset
+        "first_contact_date": date(2026, 6, 8),
+        "next_review_date": date(2026, 6, 8),
+        "previous_review_date": date(2026, 6, 8),
+        "anniversary_review_date": date(2026, 6, 8),
         "terms_of_business_at": T,
         "client_agreement_at": T,
         # "2026-06-08 16:08:03" has no offset: read as Europe/London (BST), so 15:08:03 UTC.
@@ -630,19 +632,68 @@ def test_a_wrapper_is_only_a_body_without_its_own_uuid() -> None:
     assert accounts_frame(outer).height == 1
 
 
+def _as_input(payloads: list[Any], form: str) -> tuple[list[Any], Any]:
+    """The payloads in one of the forms the fast path reads, and the builder for that form."""
+    if form == "dicts":  # straight into arrow (from_pylist)
+        return payloads, build_frames
+    if form == "bodies":
+        return [json.dumps(p).encode() for p in payloads], build_frames
+    if form == "wrapped":  # what a single GET returns
+        return [json.dumps({"data": p}).encode() for p in payloads], build_frames
+    page = {"data": payloads, "links": {"next": None}, "meta": {"total": len(payloads)}}
+    if form == "page":
+        return [json.dumps(page).encode()], build_frames
+    # The client's mix: a list page and single bodies, read by frames_from_bodies.
+    half = len(payloads) // 2
+    bodies = [json.dumps({**page, "data": payloads[:half]}).encode()]
+    bodies += [json.dumps({"data": p}).encode() for p in payloads[half:]]
+    return bodies, frames_from_bodies
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_execution, min_size=1, max_size=4))
-def test_fast_path_and_checked_path_agree(payloads: list[Any]) -> None:
-    """The arrow fast path and the Python-checked path give identical frames."""
+@given(
+    st.lists(_execution, min_size=1, max_size=4),
+    st.sampled_from(["dicts", "bodies", "wrapped", "page", "client-mix"]),
+)
+def test_fast_path_and_checked_path_agree(payloads: list[Any], form: str) -> None:
+    """The arrow fast path and the Python-checked path give identical frames, for every input
+    form the fast path reads: dicts, bodies, {"data": ...} bodies, list pages, and the client's
+    mix of pages and single bodies."""
     import plannr_nb._frames as frames_module
 
-    fast = build_frames(payloads)
-    original = frames_module._table_is_sound
-    frames_module._table_is_sound = lambda table: False  # force the checked path
+    given_input, build = _as_input(payloads, form)
+    fast = build(given_input)
+    frames_module._CHECKED_ONLY = True  # force the checked path
     try:
-        checked = build_frames(payloads)
+        checked = build(given_input)
     finally:
-        frames_module._table_is_sound = original
+        frames_module._CHECKED_ONLY = False
     assert_frame_equal(fast.executions, checked.executions)
     assert_frame_equal(fast.steps, checked.steps)
     assert_frame_equal(fast.accounts, checked.accounts)
+    # The same frames as the plain bodies give, whatever the wrapping.
+    if form != "client-mix":
+        plain = build_frames([json.dumps(p) for p in payloads])
+        assert_frame_equal(fast.executions, plain.executions)
+        assert_frame_equal(fast.steps, plain.steps)
+
+
+def test_frames_from_bodies_keeps_the_given_uuids_in_order() -> None:
+    """The client's call: page and single bodies, only the UUIDs asked for, first copy, in order."""
+    runs = [
+        execution(f"e{n}", [step(f"s{n}", "x", "2026-06-08T16:09:00+01:00")], status=f"v{n}")
+        for n in range(5)
+    ]
+    runs[3]["account"] = copy.deepcopy(DOC["account"])
+    page = json.dumps({"data": runs[:4], "links": {}, "meta": {}}).encode()
+    later = json.dumps({"data": {**runs[1], "status": "later copy"}}).encode()
+    single = json.dumps({"data": runs[4]}).encode()
+    frames = frames_from_bodies([page, later, single], uuids=["e4", "e1", "e3", "nope", "e1"])
+    assert frames.executions["execution_uuid"].to_list() == ["e4", "e1", "e3"]
+    assert frames.executions["status"].to_list() == ["v4", "v1", "v3"]
+    assert frames.steps["execution_uuid"].to_list() == ["e4", "e1", "e3"]
+    assert frames.accounts["account_uuid"].to_list() == [DOC["account"]["uuid"]]
+    everything = frames_from_bodies([page, later, single])
+    assert everything.executions["execution_uuid"].to_list() == ["e0", "e2", "e3", "e1", "e4"]
+    assert everything.executions["status"].to_list()[3] == "later copy"
+    assert_frame_equal(everything.steps, build_frames([page, later, single]).steps)

@@ -140,7 +140,7 @@ def test_help_imports_neither_papermill_nor_nbconvert() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stderr
-    assert 'tz="Europe/London"' in result.stdout  # the parameters of the bundled notebooks
+    assert "tz=None" in result.stdout  # the bundled notebooks' parameters (None: pnb.options.tz)
     assert "execution_uuid=None" in result.stdout
 
 
@@ -169,10 +169,10 @@ def test_lab_says_copies_were_kept_and_passes_jupyterlab_options(
     monkeypatch.setattr(os, "execv", lambda exe, argv: calls.append(argv))
     monkeypatch.chdir(tmp_path)
     _cli.main(["lab", "--no-browser"])
-    assert "3 copied" in capsys.readouterr().out
+    assert "4 copied" in capsys.readouterr().out
     _cli.main(["lab", "--ServerApp.ip=127.0.0.2", "--allow-root", "--", "--debug"])
     out = capsys.readouterr().out
-    assert "Kept 3 existing copies" in out
+    assert "Kept 4 existing copies" in out
     assert "--refresh" in out
     command = calls[-1]
     assert "--ServerApp.ip=127.0.0.2" in command

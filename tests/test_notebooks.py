@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import html
 import json
 import re
 import shlex
@@ -10,19 +11,24 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import polars as pl
 import pytest
 import yaml
 from conftest import NOTEBOOKS, ROOT, VEGA, ReportRuns, outputs
+from nbclient import NotebookClient
 
 import plannr_nb
+from plannr_nb._demo import DEMO_SNAPSHOT, DEMO_STORY_UUID, load_demo_executions
+from plannr_nb._history import generate_history
 
 
-def test_there_are_the_three_bundled_notebooks() -> None:
-    """Troubleshoot one, compare many, and a report notebook."""
+def test_there_are_the_four_bundled_notebooks() -> None:
+    """Troubleshoot one, compare many, a report notebook, and the fleet's health."""
     assert [p.stem for p in NOTEBOOKS] == [
         "01_troubleshoot_execution",
         "02_compare_executions",
         "03_report",
+        "04_fleet_health",
     ]
 
 
@@ -108,3 +114,100 @@ def test_runs_top_to_bottom_on_the_demo_data(path: Path, demo_reports: ReportRun
     text = json.dumps(found)
     assert "bundled synthetic demo data" in text
     assert "Traceback" not in text
+
+
+def _shown(book: nbformat.NotebookNode, mime: str) -> list[str]:
+    texts = []
+    for out in outputs(book):
+        data = out.get("data", {})
+        if isinstance(data, dict) and mime in data:
+            value = data[mime]
+            texts.append("".join(value) if isinstance(value, list) else str(value))
+    return texts
+
+
+def _table(book: nbformat.NotebookNode, caption: str) -> list[list[str]]:
+    """The rows (cell texts) of the HTML table with this caption."""
+    (found,) = [t for t in _shown(book, "text/html") if f"<caption>{caption}" in t]
+    body = found.split("<tbody>", 1)[1]
+    return [
+        [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)
+    ]
+
+
+@pytest.mark.slow
+def test_fleet_notebook_finds_exactly_what_was_planted(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    """Notebook 04 on the demo: the planted regression, stalls and error templates, exactly.
+
+    The demo serves today's demo executions beside the history, so what the notebook shows is
+    the history's planted facts plus the demo's own contribution, counted here independently.
+    """
+    target = tmp_path / "store"
+    book = nbformat.read(ROOT / "notebooks" / "04_fleet_health.ipynb", as_version=4)
+    (parameters,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
+    at = book.cells.index(parameters) + 1
+    book.cells.insert(at, nbformat.v4.new_code_cell(f"store = {str(target)!r}"))
+    NotebookClient(
+        book, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    assert not [o for o in outputs(book) if o.get("output_type") == "error"]
+
+    # The kernel's demo anchor, read back from the store: the story moved from the snapshot.
+    stored = pl.read_parquet(
+        list((target / "executions").glob("*/*.parquet")), hive_partitioning=False
+    )
+    story = stored.filter(pl.col("execution_uuid") == plannr_nb.DEMO_STORY_UUID)
+    on_file = plannr_nb.executions_frame(
+        [e for e in load_demo_executions(now=DEMO_SNAPSHOT) if e["uuid"] == DEMO_STORY_UUID]
+    )
+    anchor = DEMO_SNAPSHOT + (story["created_at"][0] - on_file["created_at"][0])
+    facts = generate_history(anchor).facts
+    demo = load_demo_executions(now=anchor)
+    demo_steps = plannr_nb.steps_frame(demo)
+    assert stored.height == len(demo) + len(generate_history(anchor).executions)
+
+    # The regression: one change, the planted step and day, the planted counts plus the demo's.
+    blueprint, position, step = facts.regression_step
+    sentences = [t for t in _shown(book, "text/markdown") if "started failing on" in t]
+    assert len(sentences) == 1
+    ran = demo_steps.filter(
+        (pl.col("execution_name") == blueprint)
+        & (pl.col("position") == position)
+        & (pl.col("executed_at").is_not_null() | pl.col("failed"))
+    )
+    since = ran.filter(pl.col("executed_at") >= facts.regression_at)
+    before = ran.filter(pl.col("executed_at") < facts.regression_at)
+    runs_since = facts.regression_since[0] + since.height
+    failed_since = facts.regression_since[1] + since["failed"].sum()
+    runs_before = facts.regression_before[0] + before.height
+    failed_before = facts.regression_before[1] + before["failed"].sum()
+    expected = (
+        f"**{step}** ({blueprint}, step {position + 1}) started failing on "
+        f"**{facts.regression_at:%d %b %Y}**: {failed_since} of {runs_since} runs since, "
+        f"{failed_before} of {runs_before} before."
+    )
+    assert expected in sentences[0].replace("\\", "")
+
+    # The stalled runs: the history adds exactly its planted stalls (the demo's own unfinished
+    # runs are overdue by the history's measure too), each with the command for notebook 01.
+    rows = _table(book, "Stalled runs")
+    commands = [row[-1] for row in rows]
+    assert all(c.startswith("plannr-nb report 01 --uuid ") for c in commands)
+    found = {c.rsplit(" ", 1)[1] for c in commands}
+    planted = {stall.execution_uuid for stall in facts.stalled}
+    assert found - {e["uuid"] for e in demo} == planted
+    for stall in facts.stalled:
+        (row,) = [r for r in rows if r[-1].endswith(stall.execution_uuid)]
+        assert row[0] == stall.blueprint
+        assert (int(row[2]), row[3]) == (stall.position + 1, stall.step)
+
+    # The error templates: each planted one, with the planted count plus the demo's own.
+    clusters = {row[0]: int(row[1]) for row in _table(book, "Errors by template")}
+    demo_clusters = dict(
+        plannr_nb.error_clusters(demo_steps).select("template", "errors").iter_rows()
+    )
+    for template, count in facts.templates.items():
+        assert clusters[template] == count + demo_clusters.get(template, 0), template

@@ -11,7 +11,10 @@ import sys
 import tomllib
 import typing
 from pathlib import Path
+from typing import Any
 
+import altair
+import polars
 import pytest
 import yaml
 from conftest import ROOT
@@ -26,8 +29,15 @@ LAYERS: dict[str, int] = {
     "_errors": 0,
     "_uuids": 0,
     "_markup": 0,
+    "_payloads": 0,
+    "_statuses": 0,
+    "_durations": 0,
+    "_schemas": 0,
+    "_options": 0,
     "_demo": 1,
-    "_sim": 2,
+    "_core": 2,
+    "_transport": 2,
+    "testing": 2,
     "_ratelimit": 2,
     "_cache": 2,
     "_client": 2,
@@ -35,15 +45,33 @@ LAYERS: dict[str, int] = {
     "_frames": 3,
     "_redact": 3,
     "_story": 3,
-    "_charts": 4,
-    "_render": 4,
-    "_tables": 4,
-    "_widgets": 5,
-    "_session": 5,
-    "_report": 6,
-    "_cli": 7,
+    "_history": 1,
+    "_store": 3,
+    "_sync": 3,
+    "_analysis": 4,
+    "_fleet": 4,
+    "_charts": 5,
+    "_fleet_charts": 5,
+    "_gantt": 5,
+    "_render": 5,
+    "_tables": 5,
+    "_widgets": 6,
+    "_session": 6,
+    "_report": 7,
+    "_cli": 8,
 }
-BASE_ONLY_NOTHING_OF_OURS = {"_config", "_errors", "_markup"}
+BASE_ONLY_NOTHING_OF_OURS = {
+    "_config",
+    "_durations",
+    "_errors",
+    "_markup",
+    "_payloads",
+    "_statuses",
+}
+# The only imports against the flow, and only deferred (inside a function, or under
+# TYPE_CHECKING for annotations), so importing the earlier module never loads the later one:
+# the issue's `client.sync(store)` is a thin method over _sync, which sits above the client.
+DEFERRED_ONLY: set[tuple[str, str]] = {("_client", "_sync"), ("_client", "_store")}
 
 
 def test_all_is_sorted_and_matches_what_the_package_exposes() -> None:
@@ -99,6 +127,15 @@ def test_each_exported_name_comes_from_its_module() -> None:
 def test_types_that_public_functions_take_or_return_are_exported() -> None:
     """Every class of ours in a public signature can be imported from plannr_nb."""
     ours = re.compile(r"plannr_nb\._\w+\.(\w+)")
+    # Names annotations import only for type checkers: polars, and every class of our modules.
+    classes: dict[str, Any] = {"pl": polars, "alt": altair}
+    classes |= {
+        name: value
+        for module in sorted(PACKAGE.glob("_*.py"))
+        if module.stem != "__init__"
+        for name, value in vars(importlib.import_module(f"plannr_nb.{module.stem}")).items()
+        if inspect.isclass(value) and value.__module__.startswith("plannr_nb.")
+    }
     missing: set[str] = set()
     for name in plannr_nb.__all__:
         value = getattr(plannr_nb, name)
@@ -111,7 +148,7 @@ def test_types_that_public_functions_take_or_return_are_exported() -> None:
             member = getattr(member, "fget", member)  # properties: their getter
             if not callable(member):
                 continue
-            hints = typing.get_type_hints(member)
+            hints = typing.get_type_hints(member, localns=classes)
             found = ours.findall(" ".join(map(str, hints.values())))
             missing.update(f"{cls} ({name})" for cls in found if cls not in plannr_nb._EXPORTS)
     assert sorted(missing) == []
@@ -124,6 +161,18 @@ def test_one_version_string_from_the_package_metadata() -> None:
     assert plannr_nb.__version__ == importlib.metadata.version("plannr-nb")
     source = (PACKAGE / "__init__.py").read_text(encoding="utf-8")
     assert project["version"] not in source
+
+
+def test_fleet_history_names_are_public() -> None:
+    """Issue 14's names: the store, sync's summary, the analysis and its charts."""
+    names = {
+        "open_store", "Store", "SyncSummary", "StoreError", "failure_trend", "trend_chart",
+        "error_clusters", "clusters_chart", "stalled", "changes", "runs_heatmap",
+    }  # fmt: skip
+    assert names <= set(plannr_nb.__all__)
+    assert callable(plannr_nb.PlannrClient.sync)
+    assert callable(plannr_nb.AsyncPlannrClient.sync)
+    assert callable(plannr_nb.PlannrClient.list_pages)
 
 
 def test_every_public_name_has_a_docstring() -> None:
@@ -152,6 +201,7 @@ def test_error_tree() -> None:
     assert issubclass(p.TransportError, p.PlannrError)
     assert issubclass(p.RequestTimeoutError, p.TransportError)
     assert issubclass(p.RequestTimeoutError, TimeoutError)
+    assert issubclass(p.StoreError, p.PlannrError)
     for cls in (
         p.AuthenticationError,
         p.PermissionDeniedError,
@@ -164,10 +214,18 @@ def test_error_tree() -> None:
         assert issubclass(cls, p.PlannrError)
 
 
-def _our_imports(path: Path) -> set[str]:
+def _our_imports(path: Path, *, toplevel_only: bool = False) -> set[str]:
+    """Our modules that ``path`` imports (with ``toplevel_only``: at import time only)."""
     tree = ast.parse(path.read_text())
     found: set[str] = set()
-    for node in ast.walk(tree):
+    nodes: list[ast.AST] = list(ast.walk(tree))
+    if toplevel_only:
+        nodes = [
+            node
+            for node in tree.body
+            if not (isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test))
+        ]
+    for node in nodes:
         if isinstance(node, ast.ImportFrom):
             if node.level == 1 and node.module:
                 found.add(node.module.split(".")[0])
@@ -188,9 +246,9 @@ def _our_imports(path: Path) -> set[str]:
 
 
 def test_layering_data_flows_one_way() -> None:
-    """client -> frames -> charts -> widgets -> reports: no module imports a later layer."""
+    """client -> frames -> analysis -> charts -> widgets -> reports: no module imports later."""
     problems = []
-    for path in sorted(PACKAGE.glob("_*.py")):
+    for path in sorted(PACKAGE.glob("*.py")):
         module = path.stem
         if module == "__init__":
             continue
@@ -200,9 +258,27 @@ def test_layering_data_flows_one_way() -> None:
                 problems.append(f"{module} imports unknown {imported}")
             elif module in BASE_ONLY_NOTHING_OF_OURS:
                 problems.append(f"{module} must import nothing of ours, imports {imported}")
+            elif (module, imported) in DEFERRED_ONLY:
+                if imported in _our_imports(path, toplevel_only=True):
+                    problems.append(f"{module} imports {imported} at import time")
             elif LAYERS[imported] > LAYERS[module]:
                 problems.append(f"{module} (layer {LAYERS[module]}) imports {imported}")
     assert not problems
+
+
+def test_client_import_loads_neither_the_store_nor_sync() -> None:
+    """The deferred imports stay deferred: the client works without the store's modules."""
+    code = (
+        "import sys\n"
+        "from plannr_nb._client import PlannrClient\n"
+        "assert not {'plannr_nb._sync', 'plannr_nb._store'} & set(sys.modules)\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
 
 
 def test_no_pandas_and_lazy_imports_at_runtime() -> None:

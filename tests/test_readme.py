@@ -35,22 +35,7 @@ def test_the_readme_has_python_blocks() -> None:
     assert any("pnb.gantt(" in block for block in BLOCKS)
 
 
-# A block written with placeholders ('"..."', names left to the reader) cannot run. README.md
-# still has one (its client block); until it is rewritten runnable (branch i12-newcomer's
-# report gives the text), those runs are expected to fail, and strict says so if they do not.
-PLACEHOLDER = '"..."'
-
-
-def _upto(n: int) -> object:
-    if any(PLACEHOLDER in block for block in BLOCKS[:n]):
-        reason = "README block with placeholders: rewrite it runnable, then drop this mark"
-        return pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=reason))
-    return n
-
-
-@pytest.mark.parametrize(
-    "upto", [_upto(n) for n in range(1, len(BLOCKS) + 1)], ids=lambda n: f"block{n}"
-)
+@pytest.mark.parametrize("upto", range(1, len(BLOCKS) + 1), ids=lambda n: f"block{n}")
 def test_readme_python_blocks_run(upto: int, tmp_path: Path) -> None:
     """Blocks 1..upto run in one namespace, offline, and never print the canary token."""
     source = "\n\n".join(BLOCKS[:upto])

@@ -98,7 +98,9 @@ def test_bundle_has_v5_spec_png_and_text_but_no_html() -> None:
     png = base64.b64decode(bundle["image/png"])
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = png_size(png)
-    assert meta == {"image/png": {"width": width // 2, "height": height // 2}}
+    assert meta == {
+        "image/png": {"width": width // 2, "height": height // 2, "alt": "Chart: Small"}
+    }
     assert "Small" in bundle["text/plain"]
 
 
@@ -160,7 +162,7 @@ def test_tall_charts_drawn_at_density_one() -> None:
     bundle, meta = plannr_renderer(tall.to_dict())
     width, height = png_size(base64.b64decode(bundle["image/png"]))
     assert height <= PNG_MAX_HEIGHT
-    assert meta["image/png"] == {"width": width, "height": height}
+    assert meta["image/png"] == {"width": width, "height": height, "alt": "Chart"}
 
 
 @pytest.mark.parametrize("scale", [1.0, 2.0])

@@ -54,6 +54,7 @@ def test_help_says_it_all(capsys: pytest.CaptureFixture[str]) -> None:
     assert "lab" in top
     report = _help(capsys, "report")
     words = ("--uuid", "--param", "--output", "--redact", "--demo", "03_report", "max_stories=")
+    assert "sync" in top
     for word in words:
         assert word in report
     assert "--dir" in _help(capsys, "lab")
@@ -77,6 +78,20 @@ def test_report_cli_end_to_end_offline(demo_reports: ReportRuns) -> None:
     assert "Executing" in first.result.stderr
     _assert_static_offline_html(first.html, first.notebook)
     assert "Executing" not in run.result.stderr  # --quiet
+
+
+@pytest.mark.slow
+def test_fleet_report_offline_on_the_demo(demo_reports: ReportRuns) -> None:
+    """plannr-nb report 04 --demo: the fleet's health as a static report, nothing kept."""
+    run = demo_reports["04"]  # with a token and PLANNR_NB_STORE in the environment
+    assert run.result.returncode == 0, run.result.stderr
+    html = run.html
+    _assert_static_offline_html(html, run.notebook)
+    assert re.search(r"Send SMS</strong> \(Send client welcome[^<]*\) started failing on", html)
+    assert "Stalled runs, most overdue first" in html
+    assert len(re.findall(r"plannr-nb report 01 --uuid [0-9a-f-]{36}", html)) >= 10
+    assert not (run.folder / "your-store").exists()  # demo data never goes into your store
+    assert CANARY not in html + run.notebook_path.read_text()
 
 
 def test_report_rejects_what_the_notebook_does_not_take(tmp_path: Path) -> None:
@@ -211,12 +226,13 @@ def test_report_never_overwrites_the_notebook_it_runs(demo_reports: ReportRuns) 
 
 
 @pytest.mark.slow
-def test_a_failing_cell_is_reported_in_words_with_a_partial_report(tmp_path: Path) -> None:
-    """An unknown UUID: exit 1, the error in one line, and the report up to that cell."""
+def test_an_unknown_uuid_is_reported_in_words_with_a_partial_report(tmp_path: Path) -> None:
+    """An unknown UUID: exit 3 (nothing fetched), one line on stderr, the reason in the report."""
     out = tmp_path / "r.html"
     result = run_cli("report", "01", "--demo", "--quiet", "--uuid", MISSING, "--output", str(out))
-    assert result.returncode == 1
-    assert "NotFoundError" in result.stderr
+    assert result.returncode == 3
+    assert "none of the 1 input given could be fetched" in result.stderr
     assert "Traceback" not in result.stderr
     assert out.exists()
     assert "NotFoundError" in out.read_text()
+    assert MISSING in out.read_text()

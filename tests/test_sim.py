@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from fleet_data import history
 
-from plannr_nb._sim import (
+from plannr_nb._demo import load_demo_executions
+from plannr_nb.testing import (
     AsyncSimTransport,
     Fault,
     SimAPI,
     SimServer,
     SimTransport,
+    execution_payload,
     fake_executions,
+    step_payload,
 )
 
+DOCUMENTED = json.loads(
+    (Path(__file__).parent / "fixtures" / "documented_execution.json").read_text()
+)
 BASE = "https://sim.test"
 EXECUTIONS = fake_executions(40, seed=3)
 
@@ -275,3 +285,86 @@ def test_fake_executions_are_deterministic_and_documented_shape() -> None:
     for execution in fake_executions(20):
         assert keys <= set(execution)
         assert execution["steps"]
+
+
+def _step(uuid: str, executed_at: str | None, status: str = "completed") -> dict[str, Any]:
+    return step_payload(
+        uuid=uuid,
+        name=f"Step {uuid}",
+        status=status,
+        created_at="2026-06-08T16:08:03+01:00",
+        executed_at=executed_at,
+        info=None if executed_at is None else "Done",
+    )
+
+
+def test_payload_builders_follow_the_documented_key_order() -> None:
+    """Steps and executions come out with the documentation's keys, in its order."""
+    account = DOCUMENTED["account"]
+    built = execution_payload(
+        uuid="e1",
+        name="Welcome",
+        status="in_progress",
+        triggered_by="client.created",
+        created_at="2026-06-08T16:08:03+01:00",
+        steps=[_step("s1", "2026-06-08T16:08:05+01:00"), _step("s2", None, "pending")],
+        account=account,
+        blueprint_uuid="b1",
+    )
+    assert list(built) == [*DOCUMENTED, "blueprint_uuid"]
+    for step in (*built["steps"], built["next_step"], built["previous_step"]):
+        assert list(step) == list(DOCUMENTED["steps"][0])
+    assert built["account"] == account
+    assert built["account"]["permissions"] is not account["permissions"]  # a deep copy
+
+
+def test_execution_payload_derives_next_and_previous_step_from_the_steps() -> None:
+    """previous_step: the last step run; next_step: the first not run, whatever the status."""
+    steps = [
+        _step("s1", "2026-06-08T16:08:05+01:00"),
+        _step("s2", "2026-06-08T16:09:00+01:00", "failed"),
+        _step("s3", None, "pending"),
+        _step("s4", None, "pending"),
+    ]
+    built = execution_payload(
+        uuid="e1",
+        name="Welcome",
+        status="failed",
+        triggered_by="client.created",
+        created_at=datetime(2026, 6, 8, 15, 8, 3, tzinfo=UTC),
+        steps=steps,
+    )
+    assert built["previous_step"] == steps[1]
+    assert built["next_step"] == steps[2]
+    assert built["next_step"] is not steps[2]
+    assert built["created_at"] == "2026-06-08T15:08:03+00:00"
+    assert built["updated_at"] == "2026-06-08T16:09:00+01:00"  # the last step run
+    assert "account" not in built
+    assert "blueprint_uuid" not in built
+    waiting = execution_payload(
+        uuid="e2",
+        name="Welcome",
+        status="pending",
+        triggered_by="client.created",
+        created_at="2026-06-08T16:08:03+01:00",
+        steps=[_step("s5", None, "pending")],
+    )
+    assert waiting["previous_step"] is None
+    assert waiting["next_step"] == waiting["steps"][0]
+    assert waiting["updated_at"] == waiting["steps"][0]["updated_at"] == waiting["created_at"]
+
+
+@pytest.mark.parametrize("source", ["fake_executions", "history", "demo"])
+def test_every_generator_applies_the_same_step_rule(source: str) -> None:
+    """Test data, fleet history and demo data all show next/previous step the same way."""
+    executions = {
+        "fake_executions": lambda: fake_executions(30, seed=5),
+        "history": lambda: history().executions,
+        "demo": load_demo_executions,
+    }[source]()
+    for execution in executions:
+        ran = [s for s in execution["steps"] if s["executed_at"] is not None]
+        waiting = [s for s in execution["steps"] if s["executed_at"] is None]
+        assert list(execution)[:9] == list(DOCUMENTED)[:9]
+        assert execution["previous_step"] == (ran[-1] if ran else None)
+        assert execution["next_step"] == (waiting[0] if waiting else None)

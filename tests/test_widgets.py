@@ -12,7 +12,7 @@ from _html import markdown_to_html, shown_text
 from conftest import CANARY, MISSING, RUNNING, STORY
 
 import plannr_nb as pnb
-from plannr_nb._sim import SimAPI, SimTransport
+from plannr_nb.testing import SimAPI, SimTransport
 
 pytestmark = pytest.mark.usefixtures("clean_env")  # no token: the demo unless a test sets one
 

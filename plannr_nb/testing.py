@@ -1,13 +1,40 @@
-"""A simulated Plannr API: one implementation of its behaviour, three ways to reach it.
+"""Test doubles for code that uses plannr-nb: a simulated Plannr API, fault injection, data.
+
+Test your own notebook code (or anything built on :class:`~plannr_nb.PlannrClient`) without a
+token and without the network, through the very request path a real client takes::
+
+    from plannr_nb import PlannrClient
+    from plannr_nb.testing import SimAPI, SimServer, SimTransport, fake_executions
+
+    executions = fake_executions(20, seed=1)
+
+    # In process, no socket: hand the transport to the client.
+    api = SimAPI(executions)
+    with PlannrClient(token="test-token", transport=SimTransport(api)) as client:
+        assert client.get_execution(executions[0]["uuid"])["uuid"] == executions[0]["uuid"]
+    assert api.requests[-1].path.endswith(executions[0]["uuid"])
+
+    # Over real HTTP on 127.0.0.1, with a fault injected: one 503, then the answer (retried).
+    with SimServer(executions) as server:
+        server.faults.status(503)
+        client = PlannrClient(token="test-token", base_url=server.url, retry_wait=(0, 0))
+        with client:
+            assert len(client.fetch_executions([e["uuid"] for e in executions])) == 20
 
 :class:`SimAPI` is pure: given a method, a URL and headers it returns a status, headers and a
 body, following the documented automation-execution endpoints (see ``/api/v1/...`` below) over a
-list of execution dicts. It also keeps a request log and a queue of injected faults.
+list of execution dicts. It also keeps a request log and a queue of injected faults
+(:class:`FaultQueue` of :class:`Fault`: error statuses, ``Retry-After``, latency, resets, cut
+or replaced bodies).
 
-* :class:`SimTransport` / :class:`AsyncSimTransport` serve it to httpx without a socket: the demo
-  client (``PlannrClient.demo()``) goes through the very same request code as a real one.
-* :class:`SimServer` serves it over a real HTTP server on 127.0.0.1 (a port chosen by the OS), for
-  tests and benchmarks of what sockets change: latency, timeouts, resets, cut bodies, concurrency.
+* :class:`SimTransport` / :class:`AsyncSimTransport` serve it to httpx without a socket:
+  :meth:`PlannrClient.demo() <plannr_nb.PlannrClient.demo>` uses them, importing this module
+  only then (the runtime client never imports it otherwise).
+* :class:`SimServer` serves it over a real HTTP server on 127.0.0.1 (a port chosen by the OS),
+  for tests of what sockets change: latency, timeouts, resets, cut bodies, concurrency.
+* :func:`fake_executions` makes any number of executions of the documented shape;
+  :func:`execution_payload` and :func:`step_payload` build one of your own (documented key
+  order, ``next_step``/``previous_step`` derived from the steps), as the demo data does.
 
 Routes (GET only)::
 
@@ -44,6 +71,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import orjson
 
+from ._payloads import execution_payload, step_payload
+
 __all__ = [
     "AsyncSimTransport",
     "Fault",
@@ -53,7 +82,9 @@ __all__ = [
     "SimResponse",
     "SimServer",
     "SimTransport",
+    "execution_payload",
     "fake_executions",
+    "step_payload",
 ]
 
 _PREFIX: Final = "/api/v1/"
@@ -259,6 +290,7 @@ class SimAPI:
         self._lock = threading.Lock()
         self._clock = clock
         self._hits: dict[str, collections.deque[float]] = {}
+        self._keys: dict[int, tuple[int, float, str]] = {}
 
     # -- the log ----------------------------------------------------------------------------
 
@@ -434,10 +466,12 @@ class SimAPI:
             return self._error(422, errors=errors)
         per_page = min(per_page, self.max_per_page)
         selected = self._filter(items, query)
-        if query.get("sort") == "created_at":
-            selected.sort(key=_created_key)
-        elif query.get("sort") == "-created_at":
-            selected.sort(key=_created_key, reverse=True)
+        if query.get("sort") in _SORTS:
+            # Keys parsed once per execution: a fleet of 100,000 is paged 500 at a time.
+            if len(self._keys) != len(self.executions):
+                self._keys = {id(item): _created_key(item) for item in self.executions}
+            keys = self._keys
+            selected.sort(key=lambda item: keys[id(item)], reverse=query["sort"][0] == "-")
         total = len(selected)
         last_page = max(1, -(-total // per_page))
         chunk = selected[(page - 1) * per_page : page * per_page]
@@ -477,6 +511,8 @@ class SimAPI:
         uuids = values("uuid")
         clients = values("client_uuids")
         accounts = values("account_uuids")
+        if uuids is None and clients is None and accounts is None:
+            return list(items)
         selected = []
         for execution in items:
             if uuids is not None and str(execution.get("uuid", "")).lower() not in uuids:
@@ -803,33 +839,27 @@ def fake_executions(
         created = start + timedelta(minutes=7 * n + rng.randrange(5))
         blueprint_uuid, name = blueprint_ids[n % blueprints]
         status = "in_progress" if n % 4 == 3 else ("failed" if n % 7 == 5 else "completed")
-        steps = []
-        for index in range(1 + rng.randrange(4)):
-            at = (created + timedelta(seconds=30 * index)).isoformat()
-            steps.append(
-                {
-                    "uuid": new_uuid(),
-                    "created_at": created.isoformat(),
-                    "updated_at": at,
-                    "executed_at": at,
-                    "status": "completed",
-                    "info": "",
-                    "name": _STEP_NAMES[(n + index) % len(_STEP_NAMES)],
-                }
+        steps = [
+            step_payload(
+                uuid=new_uuid(),
+                name=_STEP_NAMES[(n + index) % len(_STEP_NAMES)],
+                status="completed",
+                created_at=created,
+                executed_at=created + timedelta(seconds=30 * index),
+                info="",
             )
+            for index in range(1 + rng.randrange(4))
+        ]
         result.append(
-            {
-                "uuid": new_uuid(),
-                "created_at": created.isoformat(),
-                "updated_at": steps[-1]["updated_at"],
-                "status": status,
-                "triggered_by": "client.created",
-                "steps": steps,
-                "name": name,
-                "next_step": None,
-                "previous_step": steps[-1],
-                "account": dict(people[n % accounts]),
-                "blueprint_uuid": blueprint_uuid,
-            }
+            execution_payload(
+                uuid=new_uuid(),
+                name=name,
+                status=status,
+                triggered_by="client.created",
+                created_at=created,
+                steps=steps,
+                account=people[n % accounts],
+                blueprint_uuid=blueprint_uuid,
+            )
         )
     return result

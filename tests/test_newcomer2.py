@@ -1,0 +1,398 @@
+"""Issue 12, second part: nothing fetched, redaction in the explorer, wide tables, dates,
+reports without interactive wording and with alt text."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from _html import parse
+
+import plannr_nb as pnb
+from plannr_nb._frames import ACCOUNT_SCHEMA
+
+STORY, RUNNING = pnb.DEMO_STORY_UUID, pnb.DEMO_RUNNING_UUID
+
+
+@pytest.fixture(autouse=True)
+def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_NB_DEMO", "PLANNR_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _payloads(*uuids: str) -> list[dict[str, Any]]:
+    wanted = set(uuids)
+    return [e for e in pnb.load_demo_executions() if e["uuid"] in wanted]
+
+
+# wide tables ---------------------------------------------------------------------------------
+
+
+def test_tables_scroll_in_their_own_block_and_keep_short_cells_on_one_line() -> None:
+    """Every table sits in a block that scrolls sideways; short cells never wrap, long ones do."""
+    _, steps, _ = pnb.build_frames(_payloads(STORY))
+    long_text = "word " * 30
+    frame = steps.select("name", "status").with_columns(note=pl.lit(long_text))
+    html = pnb.table(frame)._repr_html_()
+    assert re.search(r"\.plannr-table-wrap\{overflow-x:auto", html)
+    parsed = parse(html)
+    wraps = [attrs for tag, attrs in parsed.elements if tag == "div"]
+    assert len(wraps) == 1
+    assert "plannr-table-wrap" in wraps[0]["class"]
+    assert "overflow-x:auto" in wraps[0]["style"]
+    cells = [attrs.get("class") for tag, attrs in parsed.elements if tag == "td"]
+    assert cells[:3] == ["plannr-short", "plannr-short", "plannr-long"]
+    assert re.search(r"td\.plannr-short\{white-space:nowrap\}", html)
+    assert re.search(r"td\.plannr-long\{[^}]*max-width:40em", html)
+
+
+def test_repeated_uuids_are_short_with_the_full_one_as_title() -> None:
+    """A UUID repeated on every step shows 8 characters and "…"; hovering shows all of it."""
+    _, steps, _ = pnb.build_frames(_payloads(STORY, RUNNING))
+    html = pnb.table(steps.select("execution_uuid", "name"))._repr_html_()
+    parsed = parse(html)
+    titled = [attrs["title"] for tag, attrs in parsed.elements if tag == "td" and "title" in attrs]
+    assert set(titled) == {STORY, RUNNING}
+    assert f">{STORY[:8]}\N{HORIZONTAL ELLIPSIS}</td>" in html
+    assert f">{STORY}<" not in html
+    # distinct UUIDs (one row per execution) stay whole unless asked
+    executions, _, _ = pnb.build_frames(_payloads(STORY, RUNNING))
+    whole = pnb.table(executions.select("execution_uuid", "name"))._repr_html_()
+    assert f">{STORY}</td>" in whole
+    short = pnb.table(executions.select("execution_uuid"), short_uuids=True)._repr_html_()
+    assert f">{STORY[:8]}\N{HORIZONTAL ELLIPSIS}</td>" in short
+    never = pnb.table(steps.select("execution_uuid"), short_uuids=False)._repr_html_()
+    assert "title=" not in never
+
+
+def test_the_report_sanitizer_keeps_what_wide_tables_need() -> None:
+    """Title attributes, the block's class and its overflow style survive sanitize_report."""
+    from plannr_nb._report import sanitize_report
+
+    _, steps, _ = pnb.build_frames(_payloads(STORY))
+    body = pnb.table(steps.select("execution_uuid", "name"))._repr_html_()
+    page = sanitize_report(f"<html><body>{body}</body></html>", title="t")
+    assert 'class="plannr-table-wrap' in page
+    assert "overflow-x:auto" in page
+    assert f'title="{STORY}"' in page
+    head = page.split("</head>")[0]
+    assert ".plannr-table-wrap{overflow-x:auto" in head
+
+
+# dates -----------------------------------------------------------------------------------------
+
+
+def test_review_dates_are_dates_in_every_zone() -> None:
+    """A review due at BST midnight stays that day, shown as a date, even in UTC."""
+    payload = _payloads(STORY)[0]
+    payload = json.loads(json.dumps(payload))
+    payload["account"]["next_review_date"] = "2026-06-08T00:00:00+01:00"
+    accounts = pnb.accounts_frame([payload])
+    assert ACCOUNT_SCHEMA["next_review_date"] == pl.Date()
+    assert accounts["next_review_date"][0] == date(2026, 6, 8)
+    for tz in ("UTC", "Europe/London", "America/New_York"):
+        rows = pnb.table(accounts.select("next_review_date"), tz=tz).rows()
+        assert rows == [["2026-06-08"]]
+
+
+# the explorer: redaction and the raw JSON box --------------------------------------------------
+
+
+def _shown(explorer: pnb.ExecutionExplorer) -> str:
+    return json.dumps([o.outputs for o in explorer.outputs.values()], default=str) + (
+        explorer.status.value
+    )
+
+
+def _people(payloads: list[dict[str, Any]]) -> list[str]:
+    found = []
+    for payload in payloads:
+        account = payload.get("account") or {}
+        found += [account.get(k) for k in ("name", "first_name", "last_name", "email")]
+    return [text for text in found if text]
+
+
+def test_explorer_redacts_every_tab_and_hides_raw_json() -> None:
+    """redact=True: no account's name or e-mail in any tab, the frames are masked, no raw JSON."""
+    explorer = pnb.ExecutionExplorer(uuids=[STORY, RUNNING], fetch=True, redact=True)
+    assert explorer.redact.value
+    people = _people(explorer.payloads)
+    assert len(people) >= 6, "redaction fetched the accounts"
+    shown = _shown(explorer)
+    for text in people:
+        assert text not in shown, text
+    assert "Person 1" in shown
+    assert "Raw JSON is hidden" in shown
+    assert "Redacted." in explorer.status.value
+    assert explorer.executions["account_name"].to_list()[0].startswith("Person ")
+    assert explorer.accounts.height == 0  # the accounts table was not asked for
+    # unticking shows the data again (the user's own kernel), ticking masks it again
+    explorer.redact.value = False
+    assert any(text in _shown(explorer) for text in people)
+    explorer.redact.value = True
+    assert not any(text in _shown(explorer) for text in people)
+
+
+def test_explorer_raw_json_scrolls_in_a_box_of_limited_height() -> None:
+    """The Raw JSON tab is a box of at most 480 px that scrolls, however many runs."""
+    explorer = pnb.ExecutionExplorer(uuids=[STORY, RUNNING], fetch=True)
+    raw = _shown_tab(explorer, "Raw JSON")
+    assert re.search(r"<pre class='plannr-raw-json' style='max-height:480px;overflow:auto", raw)
+    assert STORY in raw
+
+
+def _shown_tab(explorer: pnb.ExecutionExplorer, name: str) -> str:
+    return json.dumps(explorer.outputs[name].outputs, default=str).replace('\\"', '"')
+
+
+# nothing fetched ---------------------------------------------------------------------------------
+
+MISSING = "00000000-0000-4000-8000-000000000000"
+
+
+def test_show_not_fetched_says_why_and_stops_only_when_nothing_was_fetched(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """All fetched: silent. Some missing: counted. None: the reasons, then NothingFetchedError."""
+    pnb.show_not_fetched({}, fetched=2)
+    assert capsys.readouterr().out == ""
+    hostile = "<img src=x onerror=alert(1)>"
+    errors = {MISSING: pnb.InvalidUUIDError("gone"), hostile: "why not"}
+    pnb.show_not_fetched(errors, fetched=3)
+    shown = capsys.readouterr().out
+    assert "2 of 5 executions could not be fetched" in shown
+    with pytest.raises(pnb.NothingFetchedError) as caught:
+        pnb.show_not_fetched(errors, fetched=0)
+    assert caught.value.requested == 2
+    assert "Nothing could be fetched" in capsys.readouterr().out
+    assert "check the UUIDs" in str(caught.value)
+    assert isinstance(caught.value, pnb.PlannrError)
+    # in a notebook it shows as one line, not a traceback
+    assert caught.value._render_traceback_() == [f"NothingFetchedError: {caught.value}"]
+
+
+def test_the_reasons_table_escapes_what_it_shows() -> None:
+    """Inputs and messages are text in the reasons table, and a redactor masks them."""
+    from plannr_nb._tables import errors_frame
+
+    hostile = "<img src=x onerror=alert(1)>"
+    frame = errors_frame({hostile: pnb.InvalidUUIDError(f"{hostile} jane@example.com")})
+    html = pnb.table(frame)._repr_html_()
+    assert "<img" not in html
+    assert "&lt;img src=x" in html
+    masked = errors_frame({"x": "mail jane@example.com"}, mask=pnb.Redactor().text)
+    assert "jane@example.com" not in masked["what happened"][0]
+
+
+BAD_INPUTS = [
+    ("01_troubleshoot_execution", {"execution_uuid": "not-a-uuid"}),
+    ("02_compare_executions", {"uuids": "not-a-uuid"}),
+    ("03_report", {"uuids": ["not-a-uuid", MISSING]}),
+    ("02_compare_executions", {"blueprint_uuid": "not-a-blueprint"}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "params"), BAD_INPUTS, ids=lambda v: str(v)[:24])
+def test_every_notebook_says_in_words_that_nothing_was_fetched(
+    name: str, params: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """papermill with bad input: the reasons per input, then NothingFetchedError; no TypeError."""
+    import nbformat
+    import papermill
+
+    from plannr_nb._report import bundled_notebook
+
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        papermill.execute_notebook(
+            str(bundled_notebook(name)), str(out), parameters=params, progress_bar=False,
+            kernel_name="python3", cwd=str(tmp_path),
+        )  # fmt: skip
+    assert caught.value.ename == "NothingFetchedError"
+    book = nbformat.read(out, as_version=4)
+    text = json.dumps([o for c in book.cells if c.cell_type == "code" for o in c.outputs])
+    assert "Nothing could be fetched" in text
+    assert "InvalidUUIDError" in text
+    for value in params.values():
+        for item in value if isinstance(value, list) else [value]:
+            assert item in text
+    assert "TypeError" not in text
+    assert "One execution" not in text
+    errors = [o for c in book.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]  # fmt: skip
+    assert len(errors) == 1
+    assert errors[0].traceback == [f"NothingFetchedError: {errors[0].evalue}"]
+
+
+# plannr-nb report: exit status, interactive wording, alt text ------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "plannr_nb._cli"]
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLANNR_", "ACCESS_TOKEN"))}
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=300, env=env, cwd=cwd, check=False
+    )
+
+
+@pytest.mark.slow
+def test_report_exits_3_when_nothing_was_fetched(tmp_path: Path) -> None:
+    """plannr-nb report 02 --uuid not-a-uuid: exit 3, a sentence on stderr, the report says why."""
+    out = tmp_path / "r.html"
+    result = _cli("report", "02", "--quiet", "--uuid", "not-a-uuid", "--output", str(out))
+    assert result.returncode == 3, result.stderr
+    assert "none of the 1 input given could be fetched" in result.stderr
+    assert str(out) in result.stderr
+    assert "Traceback" not in result.stderr
+    html = out.read_text()
+    assert "Nothing could be fetched" in html
+    assert "not-a-uuid" in html
+    assert "InvalidUUIDError" in html
+    assert "TypeError" not in html
+
+
+@pytest.mark.slow
+def test_report_names_how_many_were_not_fetched(tmp_path: Path) -> None:
+    """Some fetched: exit 0, "2 of 3 executions could not be fetched" on stderr and in words."""
+    out = tmp_path / "r.html"
+    uuids = f"{STORY},{MISSING},not-a-uuid"
+    result = _cli("report", "03", "--quiet", "--uuid", uuids, "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "2 of 3 executions could not be fetched: see the report" in result.stderr
+    html = out.read_text()
+    assert "2 of 3 executions could not be fetched" in html
+    assert "NotFoundError" in html
+
+
+@pytest.mark.slow
+def test_a_failing_cell_still_exits_1(tmp_path: Path) -> None:
+    """A cell that fails for another reason: exit 1, its error on stderr, a partial report."""
+    import nbformat
+
+    book = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("raise RuntimeError('boom ' + str(x))"),
+        ]
+    )
+    book.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    book.metadata["language_info"] = {"name": "python"}
+    path = tmp_path / "fails.ipynb"
+    nbformat.write(book, path)
+    result = _cli("report", str(path), "--quiet", "--output", str(tmp_path / "f.html"))
+    assert result.returncode == 1
+    assert "RuntimeError: boom 1" in result.stderr
+    assert (tmp_path / "f.html").exists()
+
+
+@pytest.fixture(scope="module")
+def report_01(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """Notebook 01 rendered on the demo: its HTML and the command's result."""
+    out = tmp_path_factory.mktemp("report01") / "r.html"
+    result = _cli("report", "01", "--quiet", "--param", "include_account=true", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    return out.read_text(), result
+
+
+INTERACTIVE_WORDING = (
+    "Drag to pan",
+    "drag to pan",
+    "Put an execution UUID",
+    "parameters cell",
+    "Explore interactively",
+    "press **Fetch**",
+    "Fetch</strong>",
+    "An interactive explorer was shown here",
+)
+
+
+@pytest.mark.slow
+def test_reports_carry_no_interactive_instructions(
+    report_01: tuple[str, subprocess.CompletedProcess[str]],
+) -> None:
+    """The report of notebook 01 keeps its story and charts but no instructions for Lab."""
+    html, _ = report_01
+    assert "Timeline" in html
+    assert "wait since the previous step" in html
+    for words in INTERACTIVE_WORDING:
+        assert words not in html, words
+    # the executed notebook keeps them: it is for opening in JupyterLab
+    import nbformat
+
+    book_tags = [c.metadata.get("tags", []) for c in nbformat.read(
+        ROOT / "notebooks" / "01_troubleshoot_execution.ipynb", as_version=4).cells]  # fmt: skip
+    assert sum("interactive-only" in tags for tags in book_tags) == 4
+
+
+@pytest.mark.slow
+def test_report_chart_images_have_alt_text(
+    report_01: tuple[str, subprocess.CompletedProcess[str]],
+) -> None:
+    """Every chart picture in a report has alternative text: the chart's title and subtitle."""
+    html, result = report_01
+    images = re.findall(r"<img\b[^>]*>", html)
+    assert images
+    for image in images:
+        alt = re.search(r'\balt="([^"]*)"', image)
+        assert alt, image[:200]
+        assert alt[1].startswith("Chart: "), alt[1]
+    assert any("Marks: executed_at" in image for image in images)
+    assert "Alternative text is missing" not in result.stderr
+    assert "No description has been provided" not in html
+
+
+@pytest.mark.slow
+def test_the_readme_ticket_example_is_true(tmp_path: Path) -> None:
+    """The README's `plannr-nb report 03_report ...` command runs as written and reads well."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "03_report" in b)
+    command = shlex.split(block.replace("\\\n", " ").splitlines()[0])
+    assert command[:3] == [".venv/bin/plannr-nb", "report", "03_report"]
+    result = _cli(*command[1:], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("could not be fetched") == 0
+    html = (tmp_path / "ticket-4711.html").read_text()
+    assert "An interactive explorer was shown here" not in html
+    assert "(redacted)" in html
+    assert "Nothing could be fetched" not in html
+    assert html.count("<img") >= 3
+
+
+def test_reports_keep_a_note_for_the_explorer_and_drop_progress_bars() -> None:
+    """In a report, an explorer becomes a note; a progress bar widget leaves nothing behind."""
+    import nbformat
+
+    from plannr_nb._report import _strip_widgets
+
+    widget = "application/vnd.jupyter.widget-view+json"
+    explorer = pnb.ExecutionExplorer()
+    bundle = explorer._repr_mimebundle_()
+    assert widget in bundle
+    bar = {widget: {"model_id": "x"}, "text/plain": "HBox(children=(HTML(value='50%'),))"}
+    outputs = [
+        nbformat.v4.new_output("display_data", data=bundle),
+        nbformat.v4.new_output("display_data", data=bar),
+    ]
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])
+    _strip_widgets(book)
+    kept = book.cells[0].outputs
+    assert len(kept) == 1
+    assert "An interactive explorer was shown here" in kept[0].data["text/html"]
