@@ -185,12 +185,6 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> ReportRuns:
             notebook="out/report.ipynb",
         ),
         "02": Plan(("02", "--output", str(folder / "02/02.html")), "02.html", "02.ipynb"),
-        "04": Plan(  # a token in the shell and a store of yours: --demo uses neither
-            ("04", "--demo", "--quiet", "--output", "fleet.html"),
-            html="fleet.html",
-            notebook="fleet.ipynb",
-            env={STORE_ENV_VAR: str(folder / "04" / "your-store"), TOKEN_ENV_VARS[0]: CANARY},
-        ),
         "03": Plan(
             (
                 "--demo",
@@ -205,6 +199,12 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> ReportRuns:
             html="03_report.html",
             notebook="03_report.executed.ipynb",
             copy_notebook=True,
+        ),
+        "04": Plan(  # a token in the shell and a store of yours: --demo uses neither
+            ("04", "--demo", "--quiet", "--output", "fleet.html"),
+            html="fleet.html",
+            notebook="fleet.ipynb",
+            env={STORE_ENV_VAR: str(folder / "04" / "your-store"), TOKEN_ENV_VARS[0]: CANARY},
         ),
     }
     return ReportRuns(folder, plans)
@@ -269,15 +269,6 @@ def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostil
                 "01": Plan(("01", "--uuid", payloads[0]["uuid"], *account), "01.html", "01.ipynb"),
                 "02": Plan(
                     ("02", "--uuid", f"{chosen},{MISSING}", "--show-code"), "02.html", "02.ipynb"
-                ),
-                "04": Plan(  # a token in the shell and a store of yours: --demo uses neither
-                    ("04", "--demo", "--quiet", "--output", "fleet.html"),
-                    html="fleet.html",
-                    notebook="fleet.ipynb",
-                    env={
-                        STORE_ENV_VAR: str(folder / "04" / "your-store"),
-                        TOKEN_ENV_VARS[0]: CANARY,
-                    },
                 ),
                 "03": Plan(
                     (
