@@ -131,7 +131,10 @@ def _table(book: nbformat.NotebookNode, caption: str) -> list[list[str]]:
     (found,) = [t for t in _shown(book, "text/html") if f"<caption>{caption}" in t]
     body = found.split("<tbody>", 1)[1]
     return [
-        [html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
+        [
+            html.unescape(re.sub(r"<[^>]+>", "", cell))
+            for cell in re.findall(r"<td\b[^>]*>(.*?)</td>", row, re.S)
+        ]
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)
     ]
 
