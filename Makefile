@@ -2,12 +2,17 @@
 # which need nothing but python3; and for the benchmarks and the demo data.
 PYTHON ?= python3
 
-.PHONY: lab test bench demo-data
+.PHONY: lab test constraints bench demo-data
 
 lab:
 	$(PYTHON) scripts/lab.py
 
 test:
+	$(PYTHON) scripts/test.py
+
+# Pin what the tests pass with (after a dependency changed): commit constraints.txt if green.
+constraints:
+	$(PYTHON) scripts/_bootstrap.py --refresh-constraints
 	$(PYTHON) scripts/test.py
 
 bench:

@@ -21,7 +21,8 @@ def main() -> int:
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
         [str(BIN / "mypy")],
-        [str(python), "-m", "pytest", *sys.argv[1:]],
+        # The 15 slowest tests are listed after the run: where the time goes, every time.
+        [str(python), "-m", "pytest", "--durations=15", *sys.argv[1:]],
     ]
     for command in checks:
         print("+", " ".join(command), flush=True)

@@ -21,6 +21,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from conftest import clean_environ
+
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 
@@ -61,9 +63,8 @@ def _get(url: str, timeout: float = 2.0) -> bytes:
 
 
 def _server_env(home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_BASE_URL", "JUPYTER_TOKEN"):
-        env.pop(name, None)
+    env = clean_environ()
+    env.pop("JUPYTER_TOKEN", None)
     dirs = {
         "JUPYTER_CONFIG_DIR": home / "config",
         "JUPYTER_DATA_DIR": home / "data",

@@ -1,12 +1,304 @@
-"""The `browser` marker: run with a Chromium, skip loudly without one, fail in CI without one."""
+"""What the whole suite shares: constants, the ``clean_env`` fixture, the report runs of the
+bundled notebooks (each run once per session, read by every test that needs it), and the
+``browser`` marker (run with a Chromium, skip loudly without one, fail in CI without one).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import importlib.util
+import json
 import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
 
+import nbformat
 import pytest
+import redact_data
+from hostile import Beacon, corpus, hostile_executions
+from redact_data import EXEC_IMELDA, EXEC_PRIYA, EXEC_WILL
+
+import plannr_nb as pnb
+from plannr_nb import AsyncPlannrClient, PlannrClient
+from plannr_nb._config import (
+    ACCOUNT_ENV_VAR,
+    BASE_URL_ENV_VAR,
+    DEMO_ENV_VAR,
+    STORE_ENV_VAR,
+    TOKEN_ENV_VARS,
+    TZ_ENV_VAR,
+)
+from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, SimTransport
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+#: The one canary token: every run that holds a token holds this one, and no byte written,
+#: printed or raised may contain it.
+CANARY = "plannr-canary-7f3a9c1e5b2d4f60a8e1c3b5d7f9a2c4e6f8"
+STORY = pnb.DEMO_STORY_UUID
+RUNNING = pnb.DEMO_RUNNING_UUID
+MISSING = "00000000-0000-4000-8000-000000000000"  # valid, and in no data set
+VEGA = "application/vnd.vegalite.v5+json"
+#: Every variable the package reads: a developer's own shell must not change a test.
+PLANNR_ENV = (
+    *TOKEN_ENV_VARS,
+    ACCOUNT_ENV_VAR,
+    BASE_URL_ENV_VAR,
+    DEMO_ENV_VAR,
+    TZ_ENV_VAR,
+    STORE_ENV_VAR,
+)
+CLI = [sys.executable, "-m", "plannr_nb._cli"]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No Plannr variable from the developer's shell; set what the test needs on the result."""
+    for name in PLANNR_ENV:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def clean_environ(**extra: str) -> dict[str, str]:
+    """``os.environ`` for a child process: no Plannr variable of ours, plus ``extra``."""
+    env = {name: value for name, value in os.environ.items() if name not in PLANNR_ENV}
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``plannr-nb ARGS`` in a child process, in a clean environment unless ``env`` is given."""
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(env) if env is not None else clean_environ(),
+        cwd=cwd,
+        check=False,
+    )
+
+
+def outputs(book: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    """Every output of every code cell, in order."""
+    return [out for cell in book.cells if cell.cell_type == "code" for out in cell.outputs]
+
+
+# -- report runs of the bundled notebooks ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """One ``plannr-nb report`` run: the command's output, and the files it wrote."""
+
+    result: subprocess.CompletedProcess[str]
+    html_path: Path
+    notebook_path: Path
+    folder: Path  # everything the run wrote is in here
+
+    @functools.cached_property
+    def html(self) -> str:
+        return self.html_path.read_text(encoding="utf-8")
+
+    @functools.cached_property
+    def notebook(self) -> nbformat.NotebookNode:
+        return nbformat.read(self.notebook_path, as_version=4)
+
+    @property
+    def log(self) -> str:
+        return self.result.stdout + self.result.stderr
+
+    def written(self) -> list[Path]:
+        return sorted(path for path in self.folder.rglob("*") if path.is_file())
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to run one notebook: the command's arguments, its environment, and where to run it
+    (``cwd`` relative to the run's own folder); ``html`` and ``notebook`` name the files it
+    writes, relative to that folder."""
+
+    args: tuple[str, ...]
+    html: str
+    notebook: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: str = "."
+    copy_notebook: bool = False  # run a copy in the run's folder (by path), not the bundled one
+
+
+class ReportRuns:
+    """Report runs of the bundled notebooks under one set of options, keyed by ``"01"``...
+
+    Each notebook runs the first time a test asks for it, then every test reads that run.
+    """
+
+    def __init__(self, folder: Path, plans: Mapping[str, Plan]) -> None:
+        self.folder = folder
+        self.plans = plans
+        self._runs: dict[str, ReportRun] = {}
+
+    def __getitem__(self, key: str) -> ReportRun:
+        if key not in self._runs:
+            self._runs[key] = self._run(key, self.plans[key])
+        return self._runs[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.plans)
+
+    def all(self) -> list[ReportRun]:
+        return [self[key] for key in self.plans]
+
+    def _run(self, key: str, plan: Plan) -> ReportRun:
+        folder = self.folder / key
+        cwd = folder / plan.cwd
+        cwd.mkdir(parents=True, exist_ok=True)
+        args = plan.args
+        if plan.copy_notebook:
+            source = next(path for path in NOTEBOOKS if path.stem.startswith(key))
+            shutil.copyfile(source, cwd / source.name)
+            args = (source.name, *args)
+        result = run_cli("report", *args, env=clean_environ(**plan.env), cwd=cwd)
+        return ReportRun(result, folder / plan.html, folder / plan.notebook, folder)
+
+
+@pytest.fixture(scope="session")
+def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> ReportRuns:
+    """The bundled notebooks on the demo data, no token, each once per session.
+
+    01 writes to a folder that does not exist yet; 02 runs with no option at all (no token is
+    the demo); 03 runs as a copy from its own folder, with its default output name.
+    """
+    folder = tmp_path_factory.mktemp("demo-reports")
+    plans = {
+        "01": Plan(
+            ("01", "--demo", "--output", str(folder / "01/out/report.html")),
+            html="out/report.html",
+            notebook="out/report.ipynb",
+        ),
+        "02": Plan(("02", "--output", str(folder / "02/02.html")), "02.html", "02.ipynb"),
+        "03": Plan(
+            (
+                "--demo",
+                "--quiet",
+                "--uuid",
+                f"{STORY},{MISSING}",
+                "--uuid",
+                RUNNING,
+                "--param",
+                "title=Ticket 4711",
+            ),
+            html="03_report.html",
+            notebook="03_report.executed.ipynb",
+            copy_notebook=True,
+        ),
+        "04": Plan(  # a token in the shell and a store of yours: --demo uses neither
+            ("04", "--demo", "--quiet", "--output", "fleet.html"),
+            html="fleet.html",
+            notebook="fleet.ipynb",
+            env={STORE_ENV_VAR: str(folder / "04" / "your-store"), TOKEN_ENV_VARS[0]: CANARY},
+        ),
+    }
+    return ReportRuns(folder, plans)
+
+
+@dataclass(frozen=True)
+class ServedReports:
+    """Report runs against a loopback API that holds the canary token (``server``)."""
+
+    runs: ReportRuns
+    server: SimServer
+
+
+def _served(server: SimServer) -> dict[str, str]:
+    return {TOKEN_ENV_VARS[0]: CANARY, BASE_URL_ENV_VAR: server.url}
+
+
+@pytest.fixture(scope="session")
+def redacted_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedReports]:
+    """The bundled notebooks with ``--redact`` on executions planted with personal data
+    (``tests/redact_data.py``), served over loopback to the canary token, each once."""
+    folder = tmp_path_factory.mktemp("redacted-reports")
+    three = ",".join([EXEC_IMELDA, EXEC_WILL, EXEC_PRIYA])
+    with SimServer(redact_data.executions(), token=CANARY) as server:
+        env = _served(server)
+        plans = {
+            key: Plan(
+                (key, "--redact", "--quiet", "--uuid", uuids, "--output", f"{key}.html"),
+                html=f"{key}.html",
+                notebook=f"{key}.ipynb",
+                env=env,
+            )
+            for key, uuids in (("01", EXEC_IMELDA), ("02", three), ("03", three))
+        }
+        yield ServedReports(ReportRuns(folder, plans), server)
+
+
+@dataclass(frozen=True)
+class HostileReports(ServedReports):
+    """Report runs of hostile executions; ``beacon`` logs any request their remote URLs make."""
+
+    beacon: Beacon
+    texts: list[str]
+
+
+@pytest.fixture(scope="session")
+def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileReports]:
+    """The bundled notebooks over a loopback API serving hostile executions (``tests/hostile.py``)
+    to the canary token, each once: the escaping tests and the canary test read them.
+
+    02 also asks for an execution that does not exist, and keeps its code in the HTML.
+    """
+    folder = tmp_path_factory.mktemp("hostile-reports")
+    with Beacon() as beacon:
+        payloads = hostile_executions(beacon.url)
+        texts = corpus(beacon.url)
+        chosen = ",".join(payloads[i]["uuid"] for i in (0, 1, 2, 4, 12, 16, 26, 28, 39, 46))
+        with SimServer(payloads, token=CANARY) as server:
+            env = _served(server)
+            account = ("--param", "include_account=true")
+            plans = {
+                "01": Plan(("01", "--uuid", payloads[0]["uuid"], *account), "01.html", "01.ipynb"),
+                "02": Plan(
+                    ("02", "--uuid", f"{chosen},{MISSING}", "--show-code"), "02.html", "02.ipynb"
+                ),
+                "03": Plan(
+                    (
+                        "03",
+                        "--uuid",
+                        chosen,
+                        *account,
+                        "--param",
+                        "max_stories=3",
+                        "--param",
+                        f"title={json.dumps(texts[0])}",
+                    ),
+                    "03.html",
+                    "03.ipynb",
+                ),
+            }
+            plans = {
+                key: Plan(
+                    (*plan.args, "--quiet", "--output", plan.html), plan.html, plan.notebook, env
+                )
+                for key, plan in plans.items()
+            }
+            yield HostileReports(ReportRuns(folder, plans), server, beacon, texts)
+
+
+#: The shared runs above, by fixture name.
+SHARED_RUNS = ("demo_reports", "redacted_reports", "hostile_reports")
+
+
+# -- the browser marker ---------------------------------------------------------------------------
 
 REQUIRE = "PLANNR_NB_REQUIRE_BROWSER"
 
@@ -54,27 +346,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 # Test bodies are written once against `Twin` / `TwinClient`, which run the async client's
 # coroutines on a private event loop, so both twins pass the same assertions.
 
-import asyncio  # noqa: E402 - this section is kept apart from the shared fixtures above
-from collections.abc import Callable, Iterable, Iterator  # noqa: E402
-from types import TracebackType  # noqa: E402
-from typing import Any, Self  # noqa: E402
-
-from plannr_nb import AsyncPlannrClient, PlannrClient  # noqa: E402
-from plannr_nb._config import ACCOUNT_ENV_VAR, TOKEN_ENV_VARS  # noqa: E402
-from plannr_nb._connect import BASE_URL_ENV_VAR, DEMO_ENV_VAR  # noqa: E402
-from plannr_nb.testing import AsyncSimTransport, SimAPI, SimTransport  # noqa: E402
-
 #: The token, base URL and quick retries the client tests share.
 CLIENT_TOKEN = "test-token-123"
 CLIENT_BASE = "https://plannr.test"
 FAST_RETRIES: dict[str, Any] = {"retry_wait": (0.0005, 0.002)}
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No token, account, base URL or demo switch from the environment (usefixtures)."""
-    for name in (*TOKEN_ENV_VARS, ACCOUNT_ENV_VAR, BASE_URL_ENV_VAR, DEMO_ENV_VAR):
-        monkeypatch.delenv(name, raising=False)
 
 
 class TwinClient:

@@ -20,17 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from _jupyter_server import Lab, jupyter_lab
+from conftest import CANARY, NOTEBOOKS, ROOT
 from hostile import Beacon, corpus, hostile_executions
 
 import plannr_nb
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,7 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-proxy-server",
 ]
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
 # Lab's Vega-Lite 5 renderer (application/vnd.vegalite.v5+json); it sets no data-mime-type.
 VEGA = ".jp-OutputArea-output.jp-RenderedVegaLite"
 STDERR = "application/vnd.jupyter.stderr"  # JupyterLab 4 renders errors under this one too
@@ -269,7 +268,7 @@ def screenshot_element(page: Page, element: Locator, path: Path) -> None:
         page.set_viewport_size(VIEWPORT)
 
 
-def _safe_screenshot(take: Callable[[], None], path: Path) -> None:
+def _safe_screenshot(take: Callable[[], object], path: Path) -> None:
     try:
         take()
     except Exception as exc:  # a failed picture must not hide the test's own failure
@@ -453,7 +452,6 @@ def test_explorer_validates_fetches_and_fills_its_tabs(
 
 # hostile data -----------------------------------------------------------------------------
 
-HOSTILE_TOKEN = "plannr-browser-hostile-token-0123456789"
 # Every element inside outputs: no event handler, no javascript:/remote link or source survived.
 _LIVE_MARKUP = """() => {
   const found = [];
@@ -492,8 +490,8 @@ def hostile_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab,
                 cell["source"] = [f"execution_uuid = {target!r}\n", "include_account = True\n",
                                   'tz = "Europe/London"\n', "redact = False\n"]  # fmt: skip
         (root / "hostile.ipynb").write_text(json.dumps(book), encoding="utf-8")
-        with SimServer(payloads, token=HOSTILE_TOKEN) as server:
-            env = {"PLANNR_ACCESS_TOKEN": HOSTILE_TOKEN, "PLANNR_BASE_URL": server.url}
+        with SimServer(payloads, token=CANARY) as server:
+            env = {"PLANNR_ACCESS_TOKEN": CANARY, "PLANNR_BASE_URL": server.url}
             with jupyter_lab(root, base / "home", env=env) as lab:
                 yield lab, beacon, payloads[1]["uuid"]
 
@@ -505,7 +503,12 @@ def test_hostile_execution_stays_text_in_notebook_and_explorer(
     lab, beacon, other = hostile_lab
     texts = corpus(beacon.url)
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     shot = artifacts / "hostile.png"
     try:
         open_notebook(page, lab, "hostile.ipynb")

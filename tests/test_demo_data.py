@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import ROOT
 
 from plannr_nb._demo import (
     DEMO_BLUEPRINT_UUIDS,
@@ -25,7 +26,6 @@ from plannr_nb._demo import (
     load_demo_executions,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "make_demo_data.py"
 LONDON = ZoneInfo("Europe/London")
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -444,7 +444,8 @@ def test_the_generator_and_the_loader_share_the_snapshot() -> None:
         r"^SNAPSHOT = datetime\((\d+), (\d+), (\d+), (\d+), (\d+), tzinfo=UTC\)", text, re.M
     )
     assert match
-    assert datetime(*map(int, match.groups()), tzinfo=DEMO_SNAPSHOT.tzinfo) == DEMO_SNAPSHOT
+    year, month, day, hour, minute = map(int, match.groups())
+    assert datetime(year, month, day, hour, minute, tzinfo=DEMO_SNAPSHOT.tzinfo) == DEMO_SNAPSHOT
 
 
 @pytest.mark.parametrize("now", [datetime(2031, 3, 30, 0, 30), datetime(2024, 10, 27, 1, 30)])

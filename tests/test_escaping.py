@@ -7,23 +7,26 @@ a loopback beacon that must never be asked for anything.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pytest
 from _html import Parsed, markdown_to_html, parse, shown_text
+from conftest import HostileReports
 from hostile import Beacon, corpus, hostile_executions
 
 import plannr_nb as pnb
-from plannr_nb.testing import SimServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Dialog, Request
 
 BEACON = "http://127.0.0.1:9"  # the parser tests never contact it: port 9 is "discard"
-TOKEN = "plannr-escaping-token-0123456789abcdef"
 
 # What our own Markdown may become (nbconvert adds an id and an anchor link to headings).
 MARKDOWN_TAGS = {"div", "h1", "h3", "p", "code", "strong", "em", "ul", "li", "a"}
@@ -200,7 +203,9 @@ def _explorer_outputs(explorer: Any) -> Iterator[tuple[str, str, str]]:
                     yield tab, mime, value
 
 
-def test_explorer_shows_hostile_data_and_typed_text_as_text(texts: list[str]) -> None:
+def test_explorer_shows_hostile_data_and_typed_text_as_text(
+    texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     payloads = hostile_executions(BEACON)
     client = pnb.PlannrClient.demo(executions=payloads)
     typed = "\n".join([payloads[0]["uuid"], payloads[1]["uuid"], *texts])
@@ -227,11 +232,13 @@ def test_explorer_shows_hostile_data_and_typed_text_as_text(texts: list[str]) ->
         for text in texts:
             assert _flat(text) in seen, text
 
-        # a status message carrying an exception's text stays text
-        def boom() -> None:
+        # a click that fails with the text in its exception: the status line shows it as text
+        def boom(*args: object, **kwargs: object) -> None:
             raise RuntimeError(texts[0])
 
-        explorer._safely(boom)
+        monkeypatch.setattr(client, "fetch_executions", boom)
+        explorer.fetch_button.click()
+        assert "Something went wrong" in explorer.status.value
         assert_inert(parse(explorer.status.value), WIDGET_TAGS, "status after error")
         assert _flat(texts[0]) in _flat(parse(explorer.status.value).text)
     finally:
@@ -249,37 +256,13 @@ REPORT_TAGS = {
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Beacon, list[Path]]]:
-    """Reports of notebooks 01 and 03 over a loopback API serving hostile executions."""
-    folder = tmp_path_factory.mktemp("hostile-reports")
-    mp = pytest.MonkeyPatch()
-    with Beacon() as beacon:
-        payloads = hostile_executions(beacon.url)
-        texts = corpus(beacon.url)
-        chosen = [payloads[i]["uuid"] for i in (0, 1, 2, 4, 12, 16, 26, 28, 39, 46)]
-        try:
-            with SimServer(payloads, token=TOKEN) as server:
-                mp.setenv("PLANNR_ACCESS_TOKEN", TOKEN)
-                mp.delenv("PLANNR_NB_DEMO", raising=False)
-                one = pnb.render_report(
-                    "01",
-                    uuids=[chosen[0]],
-                    parameters={"include_account": True},
-                    output=folder / "01.html",
-                    progress=False,
-                    base_url=server.url,
-                )
-                many = pnb.render_report(
-                    "03",
-                    uuids=chosen,
-                    parameters={"title": texts[0], "include_account": True, "max_stories": 3},
-                    output=folder / "03.html",
-                    progress=False,
-                    base_url=server.url,
-                )
-        finally:
-            mp.undo()
-        yield beacon, [one.html, many.html]
+def reports(hostile_reports: HostileReports) -> tuple[Beacon, list[Path]]:
+    """Reports of notebooks 01, 02 (code shown) and 03 over a loopback API serving hostile
+    executions; 03's title is the first hostile string."""
+    runs = hostile_reports.runs.all()
+    for run in runs:
+        assert run.result.returncode == 0, run.result.stderr
+    return hostile_reports.beacon, [run.html_path for run in runs]
 
 
 @pytest.mark.slow
@@ -320,7 +303,7 @@ def test_reports_of_hostile_executions_are_inert(reports: tuple[Beacon, list[Pat
         shown = _flat(parsed.text)
         assert "<img src=x onerror=" in shown, where  # the payloads are there, as text
         assert "[x](javascript:alert(1))" in shown, where
-    title = parse(paths[1].read_text(encoding="utf-8"))
+    title = parse(paths[-1].read_text(encoding="utf-8"))
     assert _flat(texts[0]) in _flat(title.text)  # the hostile title parameter, as text
     assert beacon.requests == []
 
@@ -354,6 +337,29 @@ def test_sanitize_report_drops_what_loads_and_keeps_the_template_css() -> None:
     assert shown_text(out).endswith("xokno")
 
 
+@dataclasses.dataclass
+class _Seen:
+    """What one page asked for, finished loading, opened as a dialog and logged."""
+
+    requests: list[str] = dataclasses.field(default_factory=list)
+    finished: list[str] = dataclasses.field(default_factory=list)
+    dialogs: list[str] = dataclasses.field(default_factory=list)
+    console: list[str] = dataclasses.field(default_factory=list)
+
+    def on_request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def on_finished(self, request: Request) -> None:
+        self.finished.append(request.url)
+
+    def on_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        self.console.append(f"{message.type}: {message.text}")
+
+
 @pytest.mark.slow
 @pytest.mark.browser
 def test_reports_run_nothing_and_fetch_nothing_in_chromium(
@@ -380,28 +386,25 @@ def test_reports_run_nothing_and_fetch_nothing_in_chromium(
         browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
         try:
             for path in [*paths, bare]:
+                seen = _Seen()
                 page = browser.new_page()
-                requests: list[str] = []
-                finished: list[str] = []
-                dialogs: list[str] = []
-                console: list[str] = []
-                page.on("request", lambda r, log=requests: log.append(r.url))
-                page.on("requestfinished", lambda r, log=finished: log.append(r.url))
-                page.on("dialog", lambda d, log=dialogs: (log.append(d.message), d.dismiss()))
-                page.on("console", lambda m, log=console: log.append(f"{m.type}: {m.text}"))
+                page.on("request", seen.on_request)
+                page.on("requestfinished", seen.on_finished)
+                page.on("dialog", seen.on_dialog)
+                page.on("console", seen.on_console)
                 page.goto(path.as_uri(), wait_until="load")
                 page.mouse.move(200, 200)  # hover handlers, if any survived
                 page.wait_for_timeout(500)
                 own = {path.as_uri()}
-                done = [u for u in finished if u not in own and not u.startswith("data:")]
+                done = [u for u in seen.finished if u not in own and not u.startswith("data:")]
                 assert done == [], (path.name, done)
-                asked = [u for u in requests if u not in own and not u.startswith("data:")]
+                asked = [u for u in seen.requests if u not in own and not u.startswith("data:")]
                 if path != bare:  # a report does not even ask (the CSP page asks, is refused)
                     assert asked == [], (path.name, asked)
-                assert dialogs == [], path.name
+                assert seen.dialogs == [], path.name
                 assert page.title() != "PWNED", path.name
                 if path != bare:  # a report breaks no CSP rule: nothing tried to load
-                    assert console == [], (path.name, console)
+                    assert seen.console == [], (path.name, seen.console)
                     assert page.locator("img").count() >= 1  # charts, as data: PNGs
                     assert "<img src=x onerror=" in page.inner_text("body")
                 page.close()

@@ -6,21 +6,20 @@ import ast
 import html
 import json
 import re
-import shutil
+import shlex
+import subprocess
 from pathlib import Path
 
 import nbformat
 import polars as pl
 import pytest
+import yaml
+from conftest import NOTEBOOKS, ROOT, VEGA, ReportRuns, outputs
 from nbclient import NotebookClient
 
 import plannr_nb
 from plannr_nb._demo import DEMO_SNAPSHOT, DEMO_STORY_UUID, load_demo_executions
 from plannr_nb._history import generate_history
-
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-VEGA = "application/vnd.vegalite.v5+json"
 
 
 def test_there_are_the_four_bundled_notebooks() -> None:
@@ -68,46 +67,58 @@ def test_notebooks_use_only_the_public_api(path: Path) -> None:
             assert node.attr in plannr_nb.__all__, node.attr
 
 
-def _outputs(book: nbformat.NotebookNode) -> list[dict[str, object]]:
-    return [out for cell in book.cells if cell.cell_type == "code" for out in cell.outputs]
+def test_the_pre_commit_strip_hook_leaves_the_committed_notebooks_as_they_are(
+    tmp_path: Path,
+) -> None:
+    """The nbstripout hook of .pre-commit-config.yaml strips an executed copy back to the
+    committed bytes: what it leaves is what the test above accepts."""
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    (hook,) = [h for repo in config["repos"] for h in repo["hooks"] if h["id"] == "nbstripout"]
+    assert re.fullmatch(hook["files"], "notebooks/01_troubleshoot_execution.ipynb")
+    command = shlex.split(hook["entry"])
+    command[0] = str(ROOT / command[0])
+    for path in NOTEBOOKS:
+        dirty = nbformat.read(path, as_version=4)
+        for cell in dirty.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [nbformat.v4.new_output("stream", text="out")]
+                cell.execution_count = 7
+        dirty.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {}}
+        copy = tmp_path / path.name
+        nbformat.write(dirty, copy)
+        subprocess.run([*command, str(copy)], check=True)
+        assert copy.read_bytes() == path.read_bytes(), path.name
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_runs_top_to_bottom_on_the_demo_data(
-    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_runs_top_to_bottom_on_the_demo_data(path: Path, demo_reports: ReportRuns) -> None:
     """From a clean copy, no token: every cell runs, charts carry a v5 spec and a PNG."""
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    copy = tmp_path / path.name
-    shutil.copyfile(path, copy)
-    book = nbformat.read(copy, as_version=4)
-    NotebookClient(
-        book,
-        kernel_name="python3",
-        timeout=300,
-        store_widget_state=True,
-        resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()
+    run = demo_reports[path.stem[:2]]
+    assert run.result.returncode == 0, run.result.stderr
+    book = run.notebook
     nbformat.validate(book)
-    outputs = _outputs(book)
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    charts = [o for o in outputs if VEGA in o.get("data", {})]
+    code = [cell for cell in book.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in code)  # every cell ran, in a real kernel
+    ours = [c.source for c in code if "injected-parameters" not in c.metadata.get("tags", [])]
+    assert ours == [c.source for c in nbformat.read(path, 4).cells if c.cell_type == "code"]
+    found = outputs(book)
+    assert not [o for o in found if o.get("output_type") == "error"]
+    charts = [o for o in found if VEGA in o.get("data", {})]
     assert charts, "every notebook shows at least one chart"
     for chart in charts:
         data = chart["data"]
         assert isinstance(data, dict)
         assert "image/png" in data
         assert "text/html" not in data
-    text = json.dumps(outputs)
+    text = json.dumps(found)
     assert "bundled synthetic demo data" in text
     assert "Traceback" not in text
 
 
 def _shown(book: nbformat.NotebookNode, mime: str) -> list[str]:
     texts = []
-    for out in _outputs(book):
+    for out in outputs(book):
         data = out.get("data", {})
         if isinstance(data, dict) and mime in data:
             value = data[mime]
@@ -130,15 +141,13 @@ def _table(book: nbformat.NotebookNode, caption: str) -> list[list[str]]:
 
 @pytest.mark.slow
 def test_fleet_notebook_finds_exactly_what_was_planted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
 ) -> None:
     """Notebook 04 on the demo: the planted regression, stalls and error templates, exactly.
 
     The demo serves today's demo executions beside the history, so what the notebook shows is
     the history's planted facts plus the demo's own contribution, counted here independently.
     """
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
     target = tmp_path / "store"
     book = nbformat.read(ROOT / "notebooks" / "04_fleet_health.ipynb", as_version=4)
     (parameters,) = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
@@ -147,7 +156,7 @@ def test_fleet_notebook_finds_exactly_what_was_planted(
     NotebookClient(
         book, kernel_name="python3", timeout=300, resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
-    assert not [o for o in _outputs(book) if o.get("output_type") == "error"]
+    assert not [o for o in outputs(book) if o.get("output_type") == "error"]
 
     # The kernel's demo anchor, read back from the store: the story moved from the snapshot.
     stored = pl.read_parquet(

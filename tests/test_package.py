@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import inspect
 import re
 import subprocess
 import sys
 import tomllib
+import typing
 from pathlib import Path
+from typing import Any
 
+import altair
+import polars
 import pytest
 import yaml
+from conftest import ROOT
 
 import plannr_nb
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "plannr_nb"
 
 # Data flows one way: a module may import our modules of its own layer or earlier ones.
@@ -85,6 +90,77 @@ def test_all_is_sorted_and_matches_what_the_package_exposes() -> None:
     assert public_modules <= set(names)
     with pytest.raises(AttributeError):
         _ = plannr_nb.not_a_name  # type: ignore[attr-defined]
+
+
+def _stub_exports() -> dict[str, str]:
+    """Name -> module of every ``from .module import Name as Name`` in __init__.pyi."""
+    tree = ast.parse((PACKAGE / "__init__.pyi").read_text(encoding="utf-8"))
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            assert isinstance(node, ast.ImportFrom), ast.unparse(node)
+            assert node.level == 1, ast.unparse(node)
+            assert node.module, ast.unparse(node)
+            for alias in node.names:
+                assert alias.asname == alias.name, f"{alias.name}: re-export as itself"
+                assert alias.name not in found, f"{alias.name} imported twice"
+                found[alias.name] = node.module
+    return found
+
+
+def test_the_stub_declares_exactly_the_exported_names_from_their_modules() -> None:
+    """__init__.pyi and the lazy mapping agree both ways, module by module."""
+    stub = _stub_exports()
+    assert sorted(set(stub) - set(plannr_nb._EXPORTS)) == []  # typed but not exported
+    assert sorted(set(plannr_nb._EXPORTS) - set(stub)) == []  # exported but untyped
+    assert stub == plannr_nb._EXPORTS
+
+
+def test_each_exported_name_comes_from_its_module() -> None:
+    """Classes and functions say they live in the module the mapping names."""
+    for name, module in plannr_nb._EXPORTS.items():
+        value = getattr(plannr_nb, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert value.__module__ == f"plannr_nb.{module}", name
+
+
+def test_types_that_public_functions_take_or_return_are_exported() -> None:
+    """Every class of ours in a public signature can be imported from plannr_nb."""
+    ours = re.compile(r"plannr_nb\._\w+\.(\w+)")
+    # Names annotations import only for type checkers: polars, and every class of our modules.
+    classes: dict[str, Any] = {"pl": polars, "alt": altair}
+    classes |= {
+        name: value
+        for module in sorted(PACKAGE.glob("_*.py"))
+        if module.stem != "__init__"
+        for name, value in vars(importlib.import_module(f"plannr_nb.{module.stem}")).items()
+        if inspect.isclass(value) and value.__module__.startswith("plannr_nb.")
+    }
+    missing: set[str] = set()
+    for name in plannr_nb.__all__:
+        value = getattr(plannr_nb, name)
+        members = [value]
+        if inspect.isclass(value):
+            members = [
+                m for a, m in vars(value).items() if not a.startswith("_") or a == "__init__"
+            ]
+        for member in members:
+            member = getattr(member, "fget", member)  # properties: their getter
+            if not callable(member):
+                continue
+            hints = typing.get_type_hints(member, localns=classes)
+            found = ours.findall(" ".join(map(str, hints.values())))
+            missing.update(f"{cls} ({name})" for cls in found if cls not in plannr_nb._EXPORTS)
+    assert sorted(missing) == []
+
+
+def test_one_version_string_from_the_package_metadata() -> None:
+    """__version__ is pyproject's version, read from the installed metadata."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert plannr_nb.__version__ == project["version"]
+    assert plannr_nb.__version__ == importlib.metadata.version("plannr-nb")
+    source = (PACKAGE / "__init__.py").read_text(encoding="utf-8")
+    assert project["version"] not in source
 
 
 def test_fleet_history_names_are_public() -> None:

@@ -15,22 +15,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import CANARY, ROOT, clean_environ
 
-ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
-CANARY = "plannr-canary-readme-5c1d9e7a3b"
 BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
+    return clean_environ(
         PLANNR_ACCESS_TOKEN=CANARY,
         PLANNR_NB_DEMO="1",
         HOME=str(home),
         PLANNR_BASE_URL="https://127.0.0.1:9",  # never reached: the demo answers
     )
-    return env
 
 
 def test_the_readme_has_python_blocks() -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 import nbformat
 import polars as pl
 import pytest
+from conftest import CANARY, ServedReports
+from polars.testing import assert_frame_equal
 from redact_data import (
     EXEC_IMELDA,
     EXEC_PRIYA,
@@ -23,9 +25,6 @@ from redact_data import (
 )
 
 import plannr_nb as pnb
-from plannr_nb.testing import SimServer
-
-TOKEN = "redact-test-token-0d5c2a9e"
 
 
 def _frames_text(*frames: pl.DataFrame) -> str:
@@ -42,8 +41,8 @@ def _leaks(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def redacted() -> tuple[pnb.Redactor, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     redactor = pnb.Redactor()
-    frames = pnb.build_frames(executions())
-    return (redactor, *redactor.redact(*frames))
+    executions_, steps, accounts = redactor.redact(*pnb.build_frames(executions()))
+    return redactor, executions_, steps, accounts
 
 
 def test_nothing_planted_survives_in_any_frame(redacted) -> None:
@@ -108,9 +107,11 @@ def test_strangers_get_numbers_of_their_own(redacted) -> None:
     sharma = re.search(r"Error: (Person \d+) and Person 3", text)
     assert sharma
     assert sharma.group(1) not in {f"Person {n}" for n in known}  # Rahul, another Sharma
-    assert redactor.text("mail joe.stranger@example.org") == re.search(
+    stranger = re.search(
         r"mail (person\d+@redacted\.invalid)", "mail " + redactor.text("joe.stranger@example.org")
-    ).group(0)
+    )
+    assert stranger
+    assert redactor.text("mail joe.stranger@example.org") == stranger.group(0)
 
 
 def test_counts_and_summary(redacted) -> None:
@@ -227,7 +228,7 @@ def test_redact_function_keeps_input_and_column_types() -> None:
         before = frame.clone()
         masked = pnb.redact(frame)
         assert masked.schema == frame.schema
-        assert frame.equals(before)
+        assert_frame_equal(frame, before)
         assert masked.height == frame.height
         uuids = [c for c in frame.columns if c.endswith("uuid")]
         assert masked.select(uuids).equals(frame.select(uuids))
@@ -263,30 +264,18 @@ def _notebook_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
-    """Notebooks 01, 02 and 03 rendered with redact=True over a loopback simulated API."""
-    out = tmp_path_factory.mktemp("redacted-reports")
-    runs = {
-        "01": [EXEC_IMELDA],
-        "02": [EXEC_IMELDA, EXEC_WILL, EXEC_PRIYA],
-        "03": [EXEC_IMELDA, EXEC_WILL, EXEC_PRIYA],
-    }
+def reports(redacted_reports: ServedReports) -> dict[str, tuple[str, str]]:
+    """Notebooks 01, 02 and 03 run with --redact: their HTML (images left out) and .ipynb."""
     results: dict[str, tuple[str, str]] = {}
-    with SimServer(executions(), token=TOKEN) as server, pytest.MonkeyPatch.context() as mp:
-        for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_NB_DEMO"):
-            mp.delenv(name, raising=False)
-        mp.setenv("PLANNR_ACCESS_TOKEN", TOKEN)
-        for notebook, uuids in runs.items():
-            report = pnb.render_report(
-                notebook,
-                uuids=uuids,
-                output=out / f"{notebook}.html",
-                redact=True,
-                progress=False,
-                base_url=server.url,
-            )
-            html = _DATA_URI.sub("data:", report.html.read_text(encoding="utf-8"))
-            results[notebook] = (html, _notebook_text(report.notebook))
+    for key in redacted_reports.runs:
+        run = redacted_reports.runs[key]
+        assert run.result.returncode == 0, run.result.stderr
+        html = _DATA_URI.sub("data:", run.html)
+        results[key] = (html, _notebook_text(run.notebook_path))
+        for path in run.written():  # the token was used (below), and never written
+            assert CANARY.encode() not in path.read_bytes(), path
+        assert CANARY not in run.log
+    assert any(r.status == 200 for r in redacted_reports.server.requests)
     return results
 
 

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 from _html import markdown_to_html, shown_text
+from conftest import CANARY, MISSING, RUNNING, STORY
 
 import plannr_nb as pnb
 from plannr_nb.testing import SimAPI, SimTransport
 
-STORY = pnb.DEMO_STORY_UUID
-RUNNING = pnb.DEMO_RUNNING_UUID
-MISSING = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture(autouse=True)
-def _no_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PLANNR_ACCESS_TOKEN", "ACCESS_TOKEN", "PLANNR_NB_DEMO", "PLANNR_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("clean_env")  # no token: the demo unless a test sets one
 
 
 def _texts(output: Any) -> str:
@@ -43,14 +37,14 @@ def test_without_client_or_token_it_runs_on_the_demo_and_says_so() -> None:
     assert explorer.client.is_demo
 
 
-def test_with_a_token_it_uses_the_real_api(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_with_a_token_it_uses_the_real_api(clean_env: pytest.MonkeyPatch) -> None:
     """A token in the environment: the real client, never the demo, and no token in the UI."""
-    monkeypatch.setenv("PLANNR_ACCESS_TOKEN", "canary-token-widget-1234567890")
+    clean_env.setenv("PLANNR_ACCESS_TOKEN", CANARY)
     explorer = pnb.ExecutionExplorer()
     assert not explorer.demo
     assert "api.plannrcrm.com" in explorer.banner.value
-    assert "canary" not in explorer.banner.value
-    assert "canary" not in repr(explorer)
+    assert CANARY not in explorer.banner.value
+    assert CANARY not in repr(explorer)
 
 
 def test_validation_as_you_type() -> None:
@@ -173,17 +167,59 @@ def test_zone_change_redraws_in_that_zone() -> None:
     assert "(UTC)" in _texts(explorer.outputs["Timeline"])
 
 
-def test_auto_refresh_timer_starts_and_stops() -> None:
-    """Choosing an interval arms a timer; Off and close() disarm it."""
+class FakeTimer:
+    """threading.Timer on a clock the test moves: ``ring()`` is the interval having passed."""
+
+    made: ClassVar[list[FakeTimer]] = []
+
+    def __init__(self, interval: float, function: Callable[[], object]) -> None:
+        self.interval, self.function = interval, function
+        self.daemon = False
+        self.started = self.cancelled = False
+        self.made.append(self)
+
+    def start(self) -> None:
+        self.started = True
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    @classmethod
+    def armed(cls) -> list[float]:
+        """The intervals of the timers started and not cancelled."""
+        return [t.interval for t in cls.made if t.started and not t.cancelled]
+
+    @classmethod
+    def ring(cls) -> None:
+        (timer,) = [t for t in cls.made if t.started and not t.cancelled]
+        timer.cancelled = True  # it has fired: a Timer runs once
+        timer.function()
+
+
+@pytest.fixture
+def timers(monkeypatch: pytest.MonkeyPatch) -> type[FakeTimer]:
+    monkeypatch.setattr(FakeTimer, "made", [])
+    monkeypatch.setattr("plannr_nb._widgets.threading.Timer", FakeTimer)
+    return FakeTimer
+
+
+def test_auto_refresh_refreshes_every_interval_until_off(timers: type[FakeTimer]) -> None:
+    """Choosing an interval refreshes the running executions each time it passes; Off and
+    close() stop it."""
     explorer = pnb.ExecutionExplorer(uuids=RUNNING, fetch=True)
+    assert timers.armed() == []
     explorer.auto_refresh.value = 300
-    assert explorer._timer is not None
-    assert explorer._timer.is_alive()
+    assert timers.armed() == [300]
+    explorer.status.value = ""
+    timers.ring()  # five minutes later
+    assert "Refreshed 1 running execution" in explorer.status.value
+    assert timers.armed() == [300]  # and again in five minutes
     explorer.auto_refresh.value = 0
-    assert explorer._timer is None
+    assert timers.armed() == []
     explorer.auto_refresh.value = 60
+    assert timers.armed() == [60]
     explorer.close()
-    assert explorer._timer is None
+    assert timers.armed() == []
 
 
 def test_async_client_is_refused_with_a_clear_message() -> None:
@@ -192,11 +228,11 @@ def test_async_client_is_refused_with_a_clear_message() -> None:
         pnb.ExecutionExplorer(pnb.AsyncPlannrClient.demo())  # type: ignore[arg-type]
 
 
-def test_initial_auto_refresh_and_zone_come_from_parameters() -> None:
+def test_initial_auto_refresh_and_zone_come_from_parameters(timers: type[FakeTimer]) -> None:
     """auto_refresh given at construction arms the timer; any interval is accepted."""
     explorer = pnb.ExecutionExplorer(uuids=RUNNING, fetch=True, auto_refresh=7)
     assert explorer.auto_refresh.value == 7
-    assert explorer._timer is not None
+    assert timers.armed() == [7]
     explorer.close()
     with pytest.raises(ValueError, match="Unknown time zone 'Not/AZone'"):
         pnb.ExecutionExplorer(tz="Not/AZone")
