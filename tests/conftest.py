@@ -255,7 +255,8 @@ def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostil
     """The bundled notebooks over a loopback API serving hostile executions (``tests/hostile.py``)
     to the canary token, each once: the escaping tests and the canary test read them.
 
-    02 also asks for an execution that does not exist, and keeps its code in the HTML.
+    03 also asks for an execution that does not exist, and keeps its code in the HTML. (02 runs
+    with the canary token in ``redacted_reports``.)
     """
     folder = tmp_path_factory.mktemp("hostile-reports")
     with Beacon() as beacon:
@@ -267,14 +268,12 @@ def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostil
             account = ("--param", "include_account=true")
             plans = {
                 "01": Plan(("01", "--uuid", payloads[0]["uuid"], *account), "01.html", "01.ipynb"),
-                "02": Plan(
-                    ("02", "--uuid", f"{chosen},{MISSING}", "--show-code"), "02.html", "02.ipynb"
-                ),
                 "03": Plan(
                     (
                         "03",
                         "--uuid",
-                        chosen,
+                        f"{chosen},{MISSING}",
+                        "--show-code",
                         *account,
                         "--param",
                         "max_stories=3",

@@ -257,7 +257,7 @@ REPORT_TAGS = {
 
 @pytest.fixture(scope="module")
 def reports(hostile_reports: HostileReports) -> tuple[Beacon, list[Path]]:
-    """Reports of notebooks 01, 02 (code shown) and 03 over a loopback API serving hostile
+    """Reports of notebooks 01 and 03 (code shown) over a loopback API serving hostile
     executions; 03's title is the first hostile string."""
     runs = hostile_reports.runs.all()
     for run in runs:

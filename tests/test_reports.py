@@ -18,6 +18,7 @@ from conftest import (
     VEGA,
     HostileReports,
     ReportRuns,
+    ServedReports,
     SimServer,
     outputs,
     run_cli,
@@ -109,24 +110,30 @@ def test_report_rejects_what_the_notebook_does_not_take(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_canary_token_never_written(hostile_reports: HostileReports) -> None:
-    """Every notebook through the CLI with the canary token over loopback: the token was sent,
-    and no byte written or printed holds it (an unknown UUID and shown code included)."""
-    runs = hostile_reports.runs.all()
-    for run in runs:
-        assert run.result.returncode == 0, run.result.stderr
-    authorised = [r for r in hostile_reports.server.requests if r.status == 200]
-    assert authorised, "the reports really used the token against the server"
-    for request in authorised:
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        assert headers["authorization"] == f"Bearer {CANARY}"
-    assert any(r.status == 200 and MISSING in r.uuid_filter for r in authorised)
-    for run in runs:
-        written = run.written()
-        assert {p.suffix for p in written} == {".html", ".ipynb"}
-        for path in written:
-            assert CANARY.encode() not in path.read_bytes(), path
-        assert CANARY not in run.log
+def test_canary_token_never_written(
+    hostile_reports: HostileReports, redacted_reports: ServedReports
+) -> None:
+    """Every notebook through the CLI with the canary token over loopback (01 and 03 on hostile
+    data, code shown, an unknown UUID; 01-03 redacted): the token was sent, and no byte
+    written or printed holds it."""
+    for served in (hostile_reports, redacted_reports):
+        runs = served.runs.all()
+        for run in runs:
+            assert run.result.returncode == 0, run.result.stderr
+        authorised = [r for r in served.server.requests if r.status == 200]
+        assert authorised, "the reports really used the token against the server"
+        for request in authorised:
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            assert headers["authorization"] == f"Bearer {CANARY}"
+        for run in runs:
+            written = run.written()
+            assert {p.suffix for p in written} == {".html", ".ipynb"}
+            for path in written:
+                assert CANARY.encode() not in path.read_bytes(), path
+            assert CANARY not in run.log
+    asked = [r for r in hostile_reports.server.requests if r.status == 200]
+    assert any(MISSING in r.uuid_filter for r in asked)
+    assert {key for key in redacted_reports.runs} == {"01", "02", "03"}
 
 
 def test_canary_not_in_widget_state(clean_env: pytest.MonkeyPatch) -> None:
