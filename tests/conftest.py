@@ -360,11 +360,11 @@ class TwinClient:
 
     def get_execution(self, uuid: object, **options: Any) -> dict[str, Any]:
         """Like PlannrClient.get_execution."""
-        return self._call("get_execution", uuid, **options)  # type: ignore[no-any-return]
+        return self._call("get_execution", uuid, **options)
 
     def list_executions(self, **options: Any) -> list[dict[str, Any]]:
         """Like PlannrClient.list_executions."""
-        return self._call("list_executions", **options)  # type: ignore[no-any-return]
+        return self._call("list_executions", **options)
 
     def fetch_executions(self, uuids: Iterable[object] | str, **options: Any) -> Any:
         """Like PlannrClient.fetch_executions."""
