@@ -27,9 +27,9 @@ def step_stats(steps: pl.DataFrame, *, per: StatsPer = "name") -> pl.DataFrame:
 
     Parameters
     ----------
-    steps
+    steps : pl.DataFrame
         A steps frame from :func:`plannr_nb.steps_frame` (not modified).
-    per
+    per : {"name", "step"}, optional
         ``"name"`` (default): one row per step name, across executions and blueprints.
         ``"step"``: one row per blueprint step, i.e. per ``(execution_name, name,
         occurrence)``, so a name that repeats within a run ("Send reminder email" twice) and

@@ -83,7 +83,7 @@ def status_palette(statuses: Sequence[str]) -> tuple[list[str], list[str]]:
 
     Parameters
     ----------
-    statuses
+    statuses : Sequence[str]
         The statuses present in the chart (duplicates are ignored).
 
     Returns
@@ -171,12 +171,12 @@ def step_stats_chart(
 
     Parameters
     ----------
-    steps
+    steps : pl.DataFrame
         A steps frame from :func:`plannr_nb.steps_frame` (not modified); any number of rows.
-    per
+    per : {"name", "step"}, optional
         ``"name"`` (a row per step name) or ``"step"`` (a row per blueprint step, repeated
         names apart), as in :func:`step_stats`.
-    width
+    width : int, optional
         Width of the plot area in pixels.
 
     Returns
@@ -288,10 +288,10 @@ def status_chart(executions: pl.DataFrame, *, width: int = 560) -> alt.TopLevelM
 
     Parameters
     ----------
-    executions
+    executions : pl.DataFrame
         An executions frame from :func:`plannr_nb.executions_frame` (not modified); any number
         of rows (counted in polars first).
-    width
+    width : int, optional
         Width of the plot area in pixels.
 
     Returns
@@ -369,9 +369,9 @@ def save_chart(chart: alt.TopLevelMixin | Mapping[str, Any], path: str | Path) -
 
     Parameters
     ----------
-    chart
+    chart : alt.TopLevelMixin | Mapping[str, Any]
         An altair chart, or a Vega-Lite spec as a dict.
-    path
+    path : str | Path
         Where to write; the suffix (``.png``, ``.svg`` or ``.html``, any case) picks the format.
         Parent folders must exist.
 

@@ -459,13 +459,13 @@ class PlannrClient(_ClientBase[httpx.BaseTransport]):
 
         Parameters
         ----------
-        store:
+        store : Store
             From :func:`plannr_nb.open_store`.
-        since:
+        since : datetime, optional
             On a first sync (empty store), how far back to go (default: everything).
-        include_account:
+        include_account : bool, optional
             Also fetch each execution's account (the store's ``accounts``).
-        progress:
+        progress : bool, optional
             Show progress bars and print the summary.
 
         Returns

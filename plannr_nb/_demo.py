@@ -122,7 +122,7 @@ def load_demo_executions(*, now: datetime | None = None) -> list[dict[str, Any]]
 
     Parameters
     ----------
-    now
+    now : datetime, optional
         The present to anchor the demo to. By default the clock at the first call in this
         process (every later call gives the same times). ``now=DEMO_SNAPSHOT`` gives the file's
         own times. A naive datetime is read as UTC.

@@ -60,7 +60,7 @@ def human_duration(value: timedelta | None) -> str:
 
     Parameters
     ----------
-    value
+    value : timedelta | None
         A duration (negative ones get a minus sign), or ``None``.
 
     Returns

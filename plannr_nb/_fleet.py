@@ -70,12 +70,12 @@ def failure_trend(executions: Frame, every: str = "1d", by: str | None = "name")
 
     Parameters
     ----------
-    executions:
+    executions : pl.DataFrame | pl.LazyFrame
         Executions frame (or the store's ``executions``).
-    every:
+    every : str, optional
         Period length as polars writes it: ``"1h"``, ``"1d"``, ``"1w"``, ``"1mo"``. Periods
         start at UTC boundaries.
-    by:
+    by : str | None, optional
         Column to split by (default the blueprint ``name``); None for the fleet as a whole.
 
     Returns
@@ -117,7 +117,7 @@ def error_clusters(steps: Frame) -> pl.DataFrame:
 
     Parameters
     ----------
-    steps:
+    steps : pl.DataFrame | pl.LazyFrame
         Steps frame (or the store's ``steps``); its ``errors`` lists are what is clustered.
 
     Returns
@@ -200,12 +200,18 @@ def stalled(
 
     Parameters
     ----------
-    executions, steps:
+    executions, steps : pl.DataFrame | pl.LazyFrame
         The frames (or the store's lazy frames).
-    now:
+    now : datetime, optional
         The present (default: the clock).
-    percentile, min_samples, slack, fallback:
-        As in the rule above.
+    percentile : float, optional
+        Quantile of a step's past gaps taken as its expected wait (rule 3).
+    min_samples : int, optional
+        Fewest finished runs of a step for its history to count (rule 3).
+    slack : float, optional
+        Margin over the expected wait before an execution counts as stalled (rule 4).
+    fallback : timedelta, optional
+        Expected wait when neither history nor the step's name tells (rule 3).
 
     Returns
     -------
@@ -326,12 +332,18 @@ def changes(
 
     Parameters
     ----------
-    steps:
+    steps : pl.DataFrame | pl.LazyFrame
         Steps frame (or the store's ``steps``).
-    every:
+    every : str, optional
         Period length (``"1d"``, ``"1w"``, ...), UTC boundaries.
-    window, min_runs, min_baseline, factor, rise:
-        As in the rule above.
+    window : int, optional
+        Periods over which a rise must hold, the first included.
+    min_runs : int, optional
+        Fewest runs in those ``window`` periods.
+    min_baseline : int, optional
+        Fewest runs in the earlier periods for a baseline.
+    factor, rise : float, optional
+        The threshold is ``max(factor * baseline, baseline + rise)``.
 
     Returns
     -------

@@ -53,12 +53,14 @@ def trend_chart(
 
     Parameters
     ----------
-    trend:
+    trend : pl.DataFrame | pl.LazyFrame
         The result of :func:`failure_trend`, or an executions frame (then aggregated here with
         ``every`` and ``by``).
-    every, by:
+    every : str, optional
         As for :func:`failure_trend`, when ``trend`` is an executions frame.
-    width:
+    by : str | None, optional
+        As for :func:`failure_trend`, when ``trend`` is an executions frame.
+    width : int, optional
         Chart width in pixels.
 
     """
@@ -151,12 +153,16 @@ def runs_heatmap(
 
     Parameters
     ----------
-    steps:
+    steps : pl.DataFrame | pl.LazyFrame
         Steps frame or the store's ``steps``.
-    blueprint:
+    blueprint : str, optional
         The blueprint (``execution_name``) to draw; default the one with the most runs.
-    per, color, max_runs:
-        As above.
+    per : {"day", "run"}, optional
+        A row per day, or per run.
+    color : {"wait", "outcome"}, optional
+        What a cell's colour shows, as above.
+    max_runs : int, optional
+        Most runs drawn with ``per="run"`` (the most recent).
 
     """
     lazy = steps.lazy() if isinstance(steps, pl.DataFrame) else steps

@@ -742,26 +742,26 @@ def gantt(
 
     Parameters
     ----------
-    steps
+    steps : pl.DataFrame
         A steps frame from :func:`plannr_nb.steps_frame` (not modified).
-    tz
+    tz : str, optional
         IANA zone for the axis and tooltips, e.g. ``"UTC"``; by default ``pnb.options.tz``
         (``PLANNR_NB_TZ``, else Europe/London). Times are converted in polars and drawn with
         UTC scales and formats, so every viewer sees the same times; the axis names the zone.
-    relative
+    relative : bool, optional
         If true, the x axis is the time since each execution was created (in seconds, minutes,
         hours or days, whichever fits), so runs days apart line up.
-    max_steps
+    max_steps : int | None, optional
         Most steps to draw (whole executions, most recent first); a note under the title says
         what was left out. ``None`` draws every step.
-    width
+    width : int, optional
         Width of the plot area in pixels.
-    title
+    title : str, optional
         Chart title; by default the execution (one) or the number of executions (several).
-    labels
+    labels : bool, optional
         Draw the gap text next to each step; by default only when the chart has at most 120
         rows.
-    now
+    now : datetime, optional
         The present, where the ongoing wait of an unfinished execution ends (default: the
         clock). A naive datetime is read as UTC.
 

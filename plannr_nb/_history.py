@@ -408,13 +408,13 @@ def generate_history(now: datetime | None = None, *, count: int = 6000, seed: in
 
     Parameters
     ----------
-    now:
+    now : datetime, optional
         The present the history ends at (tz-aware; default: the clock). The same seed gives
         the same history shifted in time.
-    count:
+    count : int, optional
         Executions besides the planted stalls (at least a few thousand for the planted
         regression to stand out).
-    seed:
+    seed : int, optional
         Seed of the random generator.
 
     Returns

@@ -85,7 +85,7 @@ def escape_markdown(text: object) -> str:
 
     Parameters
     ----------
-    text:
+    text : object
         Any value; ``None`` is an empty string, anything else is ``str(text)``.
 
     """

@@ -34,7 +34,7 @@ class Options:
 
     Attributes
     ----------
-    tz
+    tz : str
         The IANA time zone times are shown in when a function is not given ``tz=``. Set it once
         (``pnb.options.tz = "UTC"``); without it, the ``PLANNR_NB_TZ`` environment variable,
         else ``"Europe/London"`` (Plannr is a UK product; every axis and table names its zone).

@@ -46,11 +46,16 @@ def step_payload(
 
     Parameters
     ----------
-    uuid, name, status, info:
-        The step's values, as the API gives them (``info`` may be ``None``).
-    created_at, executed_at, updated_at:
-        ISO-8601 strings or tz-aware datetimes; ``executed_at`` ``None`` means the step has not
-        run. ``updated_at`` defaults to ``executed_at``, or else ``created_at``.
+    uuid, name, status : str
+        The step's values, as the API gives them.
+    created_at : str | datetime
+        ISO-8601 string or tz-aware datetime (as are the other times).
+    executed_at : str | datetime, optional
+        ``None`` means the step has not run.
+    updated_at : str | datetime, optional
+        Defaults to ``executed_at``, or else ``created_at``.
+    info : str, optional
+        The step's ``info`` text, as the API gives it.
 
     Returns
     -------
@@ -87,18 +92,20 @@ def execution_payload(
 
     Parameters
     ----------
-    uuid, name, status, triggered_by:
+    uuid, name, status, triggered_by : str
         The execution's values (``name`` is the blueprint's name).
-    created_at, updated_at:
-        ISO-8601 strings or tz-aware datetimes; ``updated_at`` defaults to the ``updated_at`` of
-        the last step that has run, or else ``created_at``.
-    steps:
+    created_at : str | datetime
+        ISO-8601 string or tz-aware datetime.
+    updated_at : str | datetime, optional
+        Likewise; defaults to the ``updated_at`` of the last step that has run, or else
+        ``created_at``.
+    steps : list[dict[str, Any]]
         Step payloads (see :func:`step_payload`), in order; kept as given (``next_step`` and
         ``previous_step`` are copies).
-    account:
+    account : Mapping[str, Any], optional
         The ``account`` object (present when the API is asked to include it); deep-copied, so
         executions never share mutable parts.
-    blueprint_uuid:
+    blueprint_uuid : str, optional
         Not in the documented response: the simulated API keeps it to serve
         ``/automation-blueprints/{uuid}/executions``. Written last.
 

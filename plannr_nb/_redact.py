@@ -654,9 +654,9 @@ def redact(frame: pl.DataFrame, *, redactor: Redactor | None = None) -> pl.DataF
 
     Parameters
     ----------
-    frame:
+    frame : pl.DataFrame
         An executions, steps or accounts frame (any frame with those columns).
-    redactor:
+    redactor : Redactor, optional
         A :class:`Redactor` shared across frames; a new one when omitted.
 
     """

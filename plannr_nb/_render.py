@@ -94,7 +94,7 @@ def recompress_png(png: bytes) -> bytes:
 
     Parameters
     ----------
-    png
+    png : bytes
         A PNG image.
 
     Returns
@@ -123,9 +123,9 @@ def png_bytes(spec: Mapping[str, Any], *, scale: float = 2.0) -> bytes:
 
     Parameters
     ----------
-    spec
+    spec : Mapping[str, Any]
         A Vega-Lite spec with inline data.
-    scale
+    scale : float, optional
         Pixel density: 2 gives sharp pictures on high-density screens. Charts taller than
         :data:`PNG_MAX_HEIGHT` pixels at that density are drawn at density 1.
 
@@ -171,7 +171,7 @@ def alt_text(spec: Mapping[str, Any]) -> str:
 
     Parameters
     ----------
-    spec
+    spec : Mapping[str, Any]
         A Vega-Lite spec.
 
     Returns
@@ -205,13 +205,13 @@ def plannr_renderer(
 
     Parameters
     ----------
-    spec
+    spec : dict[str, Any]
         The Vega-Lite spec altair hands to renderers (data already inlined).
-    scale
+    scale : float, optional
         Pixel density of the PNG; the PNG's display width stays the chart's width.
-    png
+    png : bool, optional
         Set to ``False`` to leave the PNG out (interactive only, smaller notebooks).
-    **metadata
+    **metadata : Any
         Other renderer options altair passes on; ignored.
 
     Returns

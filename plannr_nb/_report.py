@@ -111,13 +111,13 @@ def show_not_fetched(
 
     Parameters
     ----------
-    errors:
+    errors : Mapping[str, object]
         Input -> error (an exception, or a text saying why), as in ``FetchResult.errors``.
-    fetched:
+    fetched : int
         How many executions were fetched.
-    requested:
+    requested : int, optional
         How many were asked for (default: fetched + errors).
-    redactor:
+    redactor : Redactor, optional
         Masks personal data in the explanations (the :class:`Redactor` of the report).
 
     Raises
@@ -435,25 +435,25 @@ def render_report(
 
     Parameters
     ----------
-    notebook:
+    notebook : str | os.PathLike[str]
         Path of a notebook, or the name of a bundled one.
-    uuids:
+    uuids : Sequence[str], optional
         Executions to report on.
-    parameters:
+    parameters : Mapping[str, Any], optional
         Other notebook parameters (name -> value).
-    output:
+    output : str | os.PathLike[str], optional
         Path of the HTML file (default: ``<notebook name>.html`` in the current folder).
-    redact:
+    redact : bool, optional
         Mask names, e-mails, phone numbers and other personal data.
-    demo:
+    demo : bool, optional
         Use the bundled demo data even when a token is set.
-    show_code:
+    show_code : bool, optional
         Keep the code cells in the HTML (hidden by default).
-    progress:
+    progress : bool, optional
         Show a progress bar while cells run.
-    timeout:
+    timeout : float, optional
         Seconds a cell may run.
-    base_url:
+    base_url : str, optional
         Plannr API address for the kernel (``PLANNR_BASE_URL``), e.g. a test server.
 
     Raises

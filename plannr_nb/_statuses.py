@@ -85,7 +85,7 @@ def normalize_status(status: str | None) -> str:
 
     Parameters
     ----------
-    status
+    status : str | None
         A status as the API (or a person) wrote it: ``"Canceled"``, ``"in progress"``...
 
     Returns
@@ -107,7 +107,7 @@ def status_expr(column: str | pl.Expr = "status") -> pl.Expr:
 
     Parameters
     ----------
-    column
+    column : str | pl.Expr, optional
         A column name (default ``"status"``) or an expression.
 
     Returns
@@ -136,7 +136,7 @@ def is_finished(column: str | pl.Expr = "status") -> pl.Expr:
 
     Parameters
     ----------
-    column
+    column : str | pl.Expr, optional
         A column name (default ``"status"``; ``"execution_status"`` in a steps frame) or an
         expression.
 
@@ -157,7 +157,7 @@ def is_failed(column: str | pl.Expr = "status") -> pl.Expr:
 
     Parameters
     ----------
-    column
+    column : str | pl.Expr, optional
         A column name (default ``"status"``) or an expression.
 
     Returns

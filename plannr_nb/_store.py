@@ -83,10 +83,10 @@ def open_store(path: str | os.PathLike[str] | None = None, *, demo: bool = False
 
     Parameters
     ----------
-    path:
+    path : str | os.PathLike[str], optional
         The store directory. Default: ``$PLANNR_NB_STORE`` when set, else a per-user data
         directory (``~/.local/share/plannr-nb/store`` on Linux).
-    demo:
+    demo : bool, optional
         The store is for the demo's data (pass ``client.is_demo``): with no ``path``, a fresh
         temporary directory, deleted when the process exits, instead of the default, so that
         synthetic executions never mix into your own history. A ``path`` given is used as is.
@@ -305,8 +305,10 @@ class Store:
 
         Parameters
         ----------
-        executions, steps, accounts:
+        executions, steps : pl.DataFrame
             Frames with the columns of :func:`plannr_nb.build_frames` (extra columns ignored).
+        accounts : pl.DataFrame, optional
+            Likewise, for the accounts.
 
         Returns
         -------

@@ -90,14 +90,14 @@ def explain(
 
     Parameters
     ----------
-    execution_uuid:
+    execution_uuid : str
         The execution to tell, in any form :func:`plannr_nb.normalize_uuid` accepts.
-    executions, steps:
+    executions, steps : pl.DataFrame
         Frames from :func:`plannr_nb.executions_frame` and :func:`plannr_nb.steps_frame`.
-    tz:
+    tz : str, optional
         IANA zone the times are written in (each time names its zone); by default
         ``pnb.options.tz`` (``PLANNR_NB_TZ``, else Europe/London).
-    now:
+    now : datetime, optional
         The present, to tell a stalled run from a running one (default: the clock).
 
     Returns

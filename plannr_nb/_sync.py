@@ -203,17 +203,17 @@ def sync(
 
     Parameters
     ----------
-    client:
+    client : PlannrClient
         A :class:`~plannr_nb.PlannrClient` (``PlannrClient.demo()`` works offline).
-    store:
+    store : Store
         From :func:`plannr_nb.open_store`.
-    since:
+    since : datetime, optional
         On a first sync (empty store), how far back to go (default: everything).
-    include_account:
+    include_account : bool, optional
         Also fetch each execution's account (the store's ``accounts``).
-    progress:
+    progress : bool, optional
         Show progress bars and print the summary.
-    overlap:
+    overlap : timedelta, optional
         How far below the newest stored ``created_at`` the list pass goes again.
 
     Returns

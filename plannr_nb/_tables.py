@@ -171,16 +171,16 @@ def table(
 
     Parameters
     ----------
-    frame:
+    frame : pl.DataFrame
         Any polars frame.
-    tz:
+    tz : str, optional
         IANA zone for timestamps; by default ``pnb.options.tz`` (``PLANNR_NB_TZ``, else
         Europe/London). The caption names it.
-    max_rows:
+    max_rows : int, optional
         Most rows shown; a caption says how many were left out.
-    caption:
+    caption : str, optional
         Text under the table.
-    short_uuids:
+    short_uuids : bool, optional
         Shorten UUID columns: ``None`` (default) when their values repeat, ``True`` always,
         ``False`` never.
 

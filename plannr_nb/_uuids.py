@@ -88,14 +88,14 @@ def normalize_uuid(value: object, *, kind: UUIDKind | None = None) -> str:
 
     Parameters
     ----------
-    value
+    value : object
         A :class:`uuid.UUID`, or text in one of these forms: the canonical 36 characters, in any
         case, optionally wrapped in white space, a pair of quotes, a pair of braces or a
         ``urn:uuid:`` prefix; the 32 hexadecimal digits without hyphens; a link of the Plannr
         app (``http(s)://``), which gives the UUID it names (with a blueprint and an execution
         in it, the one of ``kind``, else the execution). Anything else (empty text, paths, SQL,
         a character too few) is refused before any request is made.
-    kind
+    kind : {"execution", "blueprint"}, optional
         What the UUID should name (``"execution"`` or ``"blueprint"``): used to pick from a link
         and to word the error; ``None`` words it neutrally.
 
@@ -146,9 +146,9 @@ def parse_uuid_text(text: str, *, kind: UUIDKind = "execution") -> list[UUIDEntr
 
     Parameters
     ----------
-    text
+    text : str
         What the user pasted.
-    kind
+    kind : {"execution", "blueprint"}, optional
         What the UUIDs should name (for links and for the wording of errors).
 
     Returns

@@ -74,21 +74,21 @@ class ExecutionExplorer:
 
     Parameters
     ----------
-    client:
+    client : PlannrClient, optional
         A :class:`PlannrClient`; by default the real API when ``PLANNR_ACCESS_TOKEN`` is set,
         else the bundled demo (the explorer says which).
-    uuids:
+    uuids : str | Sequence[str], optional
         Initial text of the UUID box (one notebook serves interactive and headless runs).
-    include_account:
+    include_account : bool, optional
         Initial state of the "include account" toggle.
-    tz:
+    tz : str, optional
         Time zone of the timeline, the tables and the story (the Zone menu changes it); by
         default ``pnb.options.tz`` (``PLANNR_NB_TZ``, else Europe/London).
-    auto_refresh:
+    auto_refresh : int, optional
         Seconds between automatic refreshes of running executions (0: off).
-    fetch:
+    fetch : bool, optional
         Fetch at once when ``uuids`` is given.
-    redact:
+    redact : bool, optional
         Initial state of the "Redact" toggle: mask names, e-mails, phone numbers and other
         personal data (with :class:`Redactor`, one pseudonym per person across every tab and
         the frames) before anything is shown. The Raw JSON tab is hidden while it is on, and

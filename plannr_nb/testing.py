@@ -32,6 +32,8 @@ or replaced bodies).
   only then (the runtime client never imports it otherwise).
 * :class:`SimServer` serves it over a real HTTP server on 127.0.0.1 (a port chosen by the OS),
   for tests of what sockets change: latency, timeouts, resets, cut bodies, concurrency.
+* :func:`record_sleeps` makes a client skip its waits (retry backoff, ``Retry-After``) and
+  record them, so a test of retries takes no time and can check the waits.
 * :func:`fake_executions` makes any number of executions of the documented shape;
   :func:`execution_payload` and :func:`step_payload` build one of your own (documented key
   order, ``next_step``/``previous_step`` derived from the steps), as the demo data does.
@@ -65,13 +67,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import orjson
 
 from ._payloads import execution_payload, step_payload
+
+if TYPE_CHECKING:
+    from ._client import AsyncPlannrClient, PlannrClient
 
 __all__ = [
     "AsyncSimTransport",
@@ -84,6 +89,7 @@ __all__ = [
     "SimTransport",
     "execution_payload",
     "fake_executions",
+    "record_sleeps",
     "step_payload",
 ]
 
@@ -863,3 +869,37 @@ def fake_executions(
             )
         )
     return result
+
+
+def record_sleeps(client: PlannrClient | AsyncPlannrClient) -> list[float]:
+    """Make ``client`` skip every wait and record its length instead.
+
+    A client waits before each retry (its backoff, or a 429's ``Retry-After``). In a test those
+    waits only cost time; with this they cost none, and the test can check them. The waits
+    for the client's own rate limit go through the same hook, but skipping one does not refill
+    the limit (the client asks again at once): a test that spends it should pass
+    ``rate_limit=None`` or a limit it stays under.
+
+    Parameters
+    ----------
+    client : PlannrClient | AsyncPlannrClient
+        The client to change, blocking or async; it keeps the change for its lifetime.
+
+    Returns
+    -------
+    list[float]
+        The waits the client asks for from now on, in seconds, appended as they happen.
+
+    """
+    from ._client import AsyncPlannrClient  # same layer; the client imports this module lazily
+
+    slept: list[float] = []
+    if isinstance(client, AsyncPlannrClient):
+
+        async def sleep(seconds: float) -> None:
+            slept.append(seconds)
+
+        client._sleep = sleep
+    else:
+        client._sleep = slept.append
+    return slept

@@ -35,7 +35,13 @@ from plannr_nb._config import (
     TOKEN_ENV_VARS,
     TZ_ENV_VAR,
 )
-from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, SimTransport
+from plannr_nb.testing import (
+    AsyncSimTransport,
+    SimAPI,
+    SimServer,
+    SimTransport,
+    record_sleeps,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -360,11 +366,11 @@ class TwinClient:
 
     def get_execution(self, uuid: object, **options: Any) -> dict[str, Any]:
         """Like PlannrClient.get_execution."""
-        return self._call("get_execution", uuid, **options)  # type: ignore[no-any-return]
+        return self._call("get_execution", uuid, **options)
 
     def list_executions(self, **options: Any) -> list[dict[str, Any]]:
         """Like PlannrClient.list_executions."""
-        return self._call("list_executions", **options)  # type: ignore[no-any-return]
+        return self._call("list_executions", **options)
 
     def fetch_executions(self, uuids: Iterable[object] | str, **options: Any) -> Any:
         """Like PlannrClient.fetch_executions."""
@@ -375,17 +381,8 @@ class TwinClient:
         return self._run(result) if isinstance(self.raw, AsyncPlannrClient) else result
 
     def record_sleeps(self) -> list[float]:
-        """Replace the client's sleep by one that only records the seconds asked for."""
-        slept: list[float] = []
-        if isinstance(self.raw, AsyncPlannrClient):
-
-            async def sleep(seconds: float) -> None:
-                slept.append(seconds)
-
-            self.raw._sleep = sleep
-        else:
-            self.raw._sleep = slept.append
-        return slept
+        """The client skips its waits; the seconds asked for are recorded in the list."""
+        return record_sleeps(self.raw)
 
     def close(self) -> None:
         """Close the client (aclose for the async one)."""

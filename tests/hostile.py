@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import plannr_nb as pnb
+from plannr_nb.testing import execution_payload, step_payload
 
 RUN = "document.title='PWNED';alert(1);fetch('{BEACON}/js')"
 
@@ -90,6 +91,9 @@ _CORPUS = [
 ]
 
 
+CREATED_AT = "2026-06-08T16:07:00+01:00"  # of the executions and their steps
+
+
 def corpus(beacon: str) -> list[str]:
     """Every hostile string, remote URLs pointing at ``beacon`` (``http://127.0.0.1:PORT``)."""
     return [text.replace("{BEACON}", beacon) for text in _CORPUS]
@@ -128,37 +132,42 @@ def hostile_account(texts: list[str], seed: int = 0) -> dict[str, Any]:
 
 def hostile_execution(texts: list[str], index: int = 0) -> dict[str, Any]:
     """One execution: ``texts[index]`` as its name, triggered_by, status and account name;
-    one step per text (its name, its info as a documented error, or plain info), so every
-    text reaches step names, parsed errors and info."""
-    execution = copy.deepcopy(_template())
+    one step per text that has run (its name, its info as a documented error, or plain info),
+    so every text reaches step names, parsed errors and info; then a step not run, named
+    ``texts[index]`` too, which is the execution's ``next_step``."""
     own = texts[index % len(texts)]
-    execution["uuid"] = _uuid("execution", index)
-    execution["name"] = own
-    execution["triggered_by"] = own
-    execution["status"] = own if index % 2 else "failed"
     steps = []
-    base = execution["steps"][0]
     for j, text in enumerate(texts):
-        step = copy.deepcopy(base)
-        step["uuid"] = _uuid("step", index, j)
-        step["name"] = text
         kind = j % 3
         if kind == 0:  # the documented error form: parsed into errors
-            step["status"] = "completed"
-            step["info"] = json.dumps([{"errors": text}])
+            status, info = "completed", json.dumps([{"errors": text}])
         elif kind == 1:  # a failing step with plain info
-            step["status"] = "failed"
-            step["info"] = text
+            status, info = "failed", text
         else:  # a step whose status itself is hostile
-            step["status"] = text
-            step["info"] = text
-        step["executed_at"] = f"2026-06-08T16:{8 + j // 60:02d}:{j % 60:02d}+01:00"
-        steps.append(step)
-    execution["steps"] = steps
-    execution["previous_step"] = steps[-1]
-    execution["next_step"] = copy.deepcopy(steps[0])
-    execution["account"] = hostile_account(texts, seed=index)
-    return execution
+            status, info = text, text
+        steps.append(
+            step_payload(
+                uuid=_uuid("step", index, j),
+                name=text,
+                status=status,
+                info=info,
+                created_at=CREATED_AT,
+                executed_at=f"2026-06-08T16:{8 + j // 60:02d}:{j % 60:02d}+01:00",
+            )
+        )
+    waiting = step_payload(
+        uuid=_uuid("step", index, "next"), name=own, status="pending", created_at=CREATED_AT
+    )
+    return execution_payload(
+        uuid=_uuid("execution", index),
+        name=own,
+        status=own if index % 2 else "failed",
+        triggered_by=own,
+        created_at=CREATED_AT,
+        steps=[*steps, waiting],
+        account=hostile_account(texts, seed=index),
+        blueprint_uuid=_uuid("blueprint"),
+    )
 
 
 def hostile_executions(beacon: str) -> list[dict[str, Any]]:

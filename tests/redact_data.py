@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from plannr_nb.testing import execution_payload, step_payload
+
 IMELDA = "5f0b7c2e-1d0a-4e7b-9a51-2c6f3d8e9b01"  # account 1: every format planted here
 WILL = "6a1c8d3f-2e1b-4f8c-8b62-3d7a4e9fac02"  # account 2: "Will Mark", names that are words
 PRIYA = "7b2d9e4a-3f2c-4a9d-9c73-4e8b5fa0bd03"  # account 3: a Sharma, for "Rahul Sharma"
@@ -72,17 +74,18 @@ PLANTED: list[tuple[str, list[str]]] = [
 ORDINARY = ["will retry", "mark as done", "Send SMS", "Welcome email", "Road map", "Will retry"]
 
 
+CREATED_AT = "2026-03-01T00:00:00+00:00"  # of the executions and their steps
+
+
 def _step(n: int, name: str, info: str | None, status: str = "failed") -> dict[str, Any]:
-    at = f"2026-03-0{1 + n // 24}T{n % 24:02d}:00:00+00:00"
-    return {
-        "uuid": f"c0000000-0000-4000-8000-{n:012d}",
-        "created_at": "2026-03-01T00:00:00+00:00",
-        "updated_at": at,
-        "executed_at": at,
-        "status": status,
-        "info": info,
-        "name": name,
-    }
+    return step_payload(
+        uuid=f"c0000000-0000-4000-8000-{n:012d}",
+        name=name,
+        status=status,
+        info=info,
+        created_at=CREATED_AT,
+        executed_at=f"2026-03-0{1 + n // 24}T{n % 24:02d}:00:00+00:00",
+    )
 
 
 def _account(
@@ -127,19 +130,16 @@ def _account(
 def _execution(
     uuid: str, name: str, triggered_by: str, steps: list[dict[str, Any]], account: dict[str, Any]
 ) -> dict[str, Any]:
-    return {
-        "uuid": uuid,
-        "created_at": "2026-03-01T00:00:00+00:00",
-        "updated_at": steps[-1]["updated_at"],
-        "status": "failed",
-        "triggered_by": triggered_by,
-        "name": name,
-        "steps": steps,
-        "next_step": None,
-        "previous_step": steps[-1],
-        "account": account,
-        "blueprint_uuid": BLUEPRINT,
-    }
+    return execution_payload(
+        uuid=uuid,
+        name=name,
+        status="failed",
+        triggered_by=triggered_by,
+        created_at=CREATED_AT,
+        steps=steps,
+        account=account,
+        blueprint_uuid=BLUEPRINT,
+    )
 
 
 IMELDA_NAME = "Imelda Brackenbury"

@@ -375,7 +375,11 @@ def test_zoom_is_x_only(two: pl.DataFrame) -> None:
 
 
 def test_input_not_mutated(two: pl.DataFrame) -> None:
-    """Builders leave their input frame as it was."""
+    """Builders leave their input frame as it was: columns, dtypes (time zone included), values.
+
+    A polars DataFrame can be changed in place (``insert_column``, ``replace_column``,
+    ``columns = ...``, item assignment); ``clone()`` keeps the frame as it was, to compare.
+    """
     before = two.clone()
     gantt(two, tz="Europe/London", relative=True)
     step_stats_chart(two)

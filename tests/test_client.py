@@ -208,7 +208,7 @@ def test_accepted_uuid_forms_reach_the_url_canonical(value: object, twin: Twin) 
         lambda r: httpx.Response(200, json={"data": {**EXECUTIONS[0], "uuid": CANONICAL}})
     )
     with twin(TOKEN, base_url=BASE, transport=transport) as c:
-        assert c.get_execution(value)["uuid"] == CANONICAL  # type: ignore[arg-type]
+        assert c.get_execution(value)["uuid"] == CANONICAL
     assert seen[0].url.path == f"/api/v1/automation-executions/{CANONICAL}"
 
 
@@ -218,13 +218,13 @@ def test_rejected_uuids_raise_and_send_nothing(value: object, twin: Twin) -> Non
     transport, seen = recording(lambda r: httpx.Response(200, json={"data": EXECUTIONS[0]}))
     with twin(TOKEN, base_url=BASE, transport=transport) as c:
         with pytest.raises(InvalidUUIDError, match="check the UUID") as info:
-            c.get_execution(value)  # type: ignore[arg-type]
+            c.get_execution(value)
         assert isinstance(info.value, ValueError)
         with pytest.raises(InvalidUUIDError):
-            c.list_executions(uuids=[UUIDS[0], value])  # type: ignore[list-item]
+            c.list_executions(uuids=[UUIDS[0], value])
         if value is not None:  # None means "no blueprint"
             with pytest.raises(InvalidUUIDError):
-                c.list_executions(blueprint_uuid=value)  # type: ignore[arg-type]
+                c.list_executions(blueprint_uuid=value)
         result = c.fetch_executions([value])
         assert result.executions == []
         assert list(result.errors) == [value if isinstance(value, str) else str(value)]

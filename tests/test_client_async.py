@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import uuid as uuid_module
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import FAST_RETRIES
 
 from plannr_nb import (
     AsyncPlannrClient,
@@ -26,14 +28,14 @@ EXECUTIONS = fake_executions(150, seed=13)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
 TOKEN = "async-token"
 BASE = "https://plannr.test"
-FAST = {"retry_wait": (0.0005, 0.002)}
+FAST = FAST_RETRIES
 MISSING = [str(uuid_module.UUID(int=n, version=4)) for n in range(1, 4)]
 
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
 
-def make(api: SimAPI, **options: object) -> AsyncPlannrClient:
+def make(api: SimAPI, **options: Any) -> AsyncPlannrClient:
     return AsyncPlannrClient(
         TOKEN, base_url=BASE, transport=AsyncSimTransport(api), **{**FAST, **options}
     )

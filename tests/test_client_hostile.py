@@ -62,7 +62,7 @@ from plannr_nb.testing import fake_executions
 TOKEN = "hostile-token-0123456789"
 EXECUTIONS = fake_executions(1000, seed=21)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
-FAST = {"retry_wait": (0.0005, 0.002), "rate_limit": None}
+FAST: dict[str, Any] = {"retry_wait": (0.0005, 0.002), "rate_limit": None}
 MiB = 1024 * 1024
 
 
@@ -467,7 +467,7 @@ def test_credentials_in_base_url_are_refused_without_showing_them() -> None:
         ("rate_limit", -500, "0 or more"),
     ],
 )
-def test_invalid_options_are_configuration_errors(option: str, value: object, advice: str) -> None:
+def test_invalid_options_are_configuration_errors(option: str, value: Any, advice: str) -> None:
     """Every option the client refuses is one ConfigurationError naming it and what to pass."""
     for cls in (PlannrClient, AsyncPlannrClient):
         with pytest.raises(ConfigurationError, match=advice) as info:

@@ -12,6 +12,7 @@ from typing import Any
 
 import _hostile as hostile
 import pytest
+from conftest import FAST_RETRIES
 
 import plannr_nb as pnb
 from plannr_nb import AsyncPlannrClient, PlannrClient, PlannrError, _connect
@@ -21,7 +22,7 @@ CANARY = "canary-7f3a9c1e-DO-NOT-LEAK"
 EXECUTIONS = fake_executions(10, seed=2)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
 MISSING = "00000000-0000-4000-8000-000000000000"
-FAST = {"retry_wait": (0.0005, 0.002)}
+FAST = FAST_RETRIES
 
 
 pytestmark = pytest.mark.usefixtures("clean_env")
@@ -196,7 +197,7 @@ def assert_traceback_clean(error: BaseException) -> None:
     assert_clean(error)
 
 
-def hostile_faults() -> dict[str, Callable[[], object]]:
+def hostile_faults() -> dict[str, Callable[[], hostile.Behaviour]]:
     return {
         "corrupt gzip": hostile.corrupt_gzip,
         "gzip over the cap": lambda: hostile.gzip_body(hostile.gzip_bomb(8 * 1024 * 1024)),

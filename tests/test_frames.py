@@ -31,8 +31,10 @@ DOC = json.loads((FIXTURES / "documented_execution.json").read_text())
 DOC_TEXT = (FIXTURES / "documented_execution.json").read_text()
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
 T = utc(2026, 6, 8, 15, 8, 3)  # 16:08:03+01:00

@@ -18,7 +18,7 @@ import pytest
 from _html import parse
 
 import plannr_nb as pnb
-from plannr_nb._frames import ACCOUNT_SCHEMA
+from plannr_nb._schemas import ACCOUNT_SCHEMA
 
 STORY, RUNNING = pnb.DEMO_STORY_UUID, pnb.DEMO_RUNNING_UUID
 

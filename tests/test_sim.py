@@ -97,7 +97,7 @@ def test_list_paginates_laravel_style() -> None:
     assert body["meta"]["last_page"] == 3
     assert body["links"]["prev"] is None
     assert body["links"]["next"].startswith(BASE + "/api/v1/automation-executions?")
-    seen = []
+    seen: list[str] = []
     url: str | None = BASE + "/api/v1/automation-executions?per_page=15"
     while url:
         body = orjson.loads(api.handle("GET", url, {}).body)

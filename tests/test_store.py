@@ -14,12 +14,13 @@ from fleet_data import frames, history
 
 from plannr_nb._config import STORE_ENV_VAR
 from plannr_nb._errors import StoreError
-from plannr_nb._frames import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA, build_frames
-from plannr_nb._store import PARTITION, SCHEMA_VERSION, default_store_path, open_store
+from plannr_nb._frames import build_frames
+from plannr_nb._schemas import ACCOUNT_SCHEMA, EXECUTION_SCHEMA, STEP_SCHEMA
+from plannr_nb._store import PARTITION, SCHEMA_VERSION, Store, default_store_path, open_store
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def full(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A store holding the whole history, with accounts (written once for the module)."""
     store = open_store(tmp_path_factory.mktemp("store"))
     f = build_frames(history().executions)
@@ -27,7 +28,7 @@ def full(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
     return store
 
 
-def test_layout_manifest_and_types(full) -> None:  # type: ignore[no-untyped-def]
+def test_layout_manifest_and_types(full: Store) -> None:
     manifest = json.loads((full.path / "manifest.json").read_text())
     assert manifest["schema_version"] == SCHEMA_VERSION
     months = full.months()
@@ -36,9 +37,11 @@ def test_layout_manifest_and_types(full) -> None:  # type: ignore[no-untyped-def
         for file in full.paths(dataset):
             assert file.parent.name.startswith(f"{PARTITION}=")
             assert file.parent.parent.name == dataset
-    assert full.executions.collect_schema() == pl.Schema({**EXECUTION_SCHEMA, PARTITION: pl.String})
-    assert full.steps.collect_schema() == pl.Schema({**STEP_SCHEMA, PARTITION: pl.String})
-    assert full.accounts.collect_schema() == pl.Schema({**ACCOUNT_SCHEMA, PARTITION: pl.String})
+    assert full.executions.collect_schema() == pl.Schema(
+        {**EXECUTION_SCHEMA, PARTITION: pl.String()}
+    )
+    assert full.steps.collect_schema() == pl.Schema({**STEP_SCHEMA, PARTITION: pl.String()})
+    assert full.accounts.collect_schema() == pl.Schema({**ACCOUNT_SCHEMA, PARTITION: pl.String()})
     # The files hold exactly the frames' columns; the month lives in the directory name.
     assert pl.read_parquet_schema(full.paths("steps")[0]) == STEP_SCHEMA
     executions = full.executions.collect()
@@ -56,13 +59,13 @@ def test_layout_manifest_and_types(full) -> None:  # type: ignore[no-untyped-def
     assert full.accounts.collect()["account_uuid"].n_unique() == full.accounts.collect().height
 
 
-def test_filters_prune_partitions(full) -> None:  # type: ignore[no-untyped-def]
+def test_filters_prune_partitions(full: Store) -> None:
     month = full.months()[-1]
     plan = full.executions.filter(pl.col(PARTITION) == month).explain()
     assert plan.count(".parquet") == 1  # only that month's file is scanned
 
 
-def test_duckdb_reads_the_store_as_it_is(full) -> None:  # type: ignore[no-untyped-def]
+def test_duckdb_reads_the_store_as_it_is(full: Store) -> None:
     root = full.path.as_posix()
     with duckdb.connect() as con:
         for dataset in ("executions", "steps", "accounts"):
