@@ -84,7 +84,6 @@ _ARROW_EXEC_STRUCT = pa.struct(_ARROW_EXEC_FIELDS)
 # Below this many dicts, writing them as JSON text for the reader costs under a few ms, while
 # pyarrow's conversion of Python objects imports pandas when it is installed (~0.3 s, once).
 _FEW_DICTS = 256
-_FEW_STEPS = 4096
 # A body: a bare execution, or {"data": {...}} (what a single GET returns).
 _ARROW_BODY = pa.schema([*_ARROW_EXEC_FIELDS, ("data", pa.struct(_ARROW_EXEC_FIELDS))])
 # A list page as the API sends it: {"data": [...], "links": ..., "meta": ...}.
@@ -249,26 +248,18 @@ def _polars_part(
     The steps' derived columns come later, once for all parts: polars in the reader threads
     competes with its own thread pool and cost more than it saved.
     """
-    # Per-execution timing in arrow, here in the reader thread (grouping 1.5 M steps in polars
-    # afterwards took 0.2 s at 100,000 bodies); the rows of a part are its own.
-    # Small parts group in polars: arrow's group_by imports pandas when it is installed (0.2 s
-    # once), which one execution in a fresh kernel should not pay.
-    if steps.num_rows < _FEW_STEPS:
-        timing = (
-            _polars(steps)
-            .group_by("row", maintain_order=True)
-            .agg(
-                executed_at_count=pl.col("executed_at").count().cast(pl.Int64),
-                executed_at_min=pl.col("executed_at").min(),
-                executed_at_max=pl.col("executed_at").max(),
-            )
+    # Per-execution timing here, in the reader thread (grouping 1.5 M steps afterwards took
+    # 0.2 s at 100,000 bodies), in polars: arrow's group_by loads pyarrow.dataset, which imports
+    # pandas when it is installed (0.3 s and some 50 MB, once).
+    timing = (
+        _polars(steps.select(["row", "executed_at"]))
+        .group_by("row", maintain_order=True)
+        .agg(
+            executed_at_count=pl.col("executed_at").count().cast(pl.Int64),
+            executed_at_min=pl.col("executed_at").min(),
+            executed_at_max=pl.col("executed_at").max(),
         )
-    else:
-        timing = _polars(
-            steps.group_by("row", use_threads=False).aggregate(
-                [("executed_at", "count"), ("executed_at", "min"), ("executed_at", "max")]
-            )
-        )
+    )
     local = pl.col("body") if page else pl.int_range(pl.len(), dtype=pl.Int64)
     frame = (
         _polars(executions)
