@@ -1,13 +1,13 @@
 """Execution responses to polars frames.
 
-One fast path for every input. Response bodies (bytes) are joined a slice of about 8 MB at a time
+One fast path for every input. Response bodies (bytes) are joined a slice of about 4 MB at a time
 and read by pyarrow with an explicit, projected schema (no inference, unknown fields skipped) in
 two threads (arrow releases the GIL); decoded dicts go straight into arrow with the same schema
-(``Table.from_pylist``), never back to JSON text. In the reader, arrow checks that every row is an
-execution and casts the timestamps (all or nothing per column: only full timestamps with an
-offset; a column it refuses is parsed exactly, in polars and, for the odd value, in Python). One
-``pl.from_arrow`` at the end; polars derives the frames, grouping on an integer row. Accounts:
-only the last body carrying each distinct account is decoded.
+(``pa.array`` with the struct type), never back to JSON text. In the reader, arrow checks that
+every row is an execution and casts the timestamps (all or nothing per column: only full
+timestamps with an offset; a column it refuses is parsed exactly, in polars and, for the odd
+value, in Python). One ``pl.from_arrow`` a slice; polars derives the frames, grouping on an
+integer row. Accounts: only the last body carrying each distinct account is decoded.
 
 Input the fast path cannot read exactly (a wrong type, a row count that is off, a missing uuid)
 goes down the checked path: every execution is decoded and checked in Python, which either
@@ -100,7 +100,7 @@ _PARSE = {
 _PAGE_START = re.compile(rb"\s*(?:\xef\xbb\xbf)?\s*\{\s*\"data\"\s*:\s*\[")
 # Each reader thread parses slices of about this size, one arrow block each: small enough that
 # two threads keep both cores busy and the extra copy of the input stays small.
-_SLICE_BYTES = 8 << 20
+_SLICE_BYTES = 4 << 20
 _THREADS = max(1, min(2, os.cpu_count() or 1))
 _pool: ThreadPoolExecutor | None = None
 # Tests set this to send every input down the checked path.
@@ -760,7 +760,7 @@ def parse_info(info: str | None) -> list[str]:
 
     Parameters
     ----------
-    info:
+    info : str or None
         The step's ``info`` value as the API gave it.
 
     """
@@ -965,7 +965,7 @@ def steps_frame(payloads: Payloads) -> pl.DataFrame:
 
     Parameters
     ----------
-    payloads:
+    payloads : dict, str, bytes or an iterable of them
         One execution or an iterable of them: decoded JSON objects (what
         :class:`~plannr_nb.PlannrClient` returns) or raw response bodies (``str``/``bytes``),
         bare, wrapped in ``{"data": ...}`` or whole list pages (``{"data": [...], ...}``).
@@ -994,7 +994,7 @@ def executions_frame(payloads: Payloads) -> pl.DataFrame:
 
     Parameters
     ----------
-    payloads:
+    payloads : dict, str, bytes or an iterable of them
         As for :func:`steps_frame`.
 
     Returns
@@ -1023,11 +1023,11 @@ def build_frames(payloads: Payloads, *, accounts: bool = True) -> Frames:
 
     Parameters
     ----------
-    payloads:
+    payloads : dict, str, bytes, an iterable of them, or FetchResult
         As for :func:`steps_frame`, or a :class:`~plannr_nb.FetchResult`: its frames are then
         read from the response bodies the API sent (no dict is serialised again), holding
         exactly its ``executions``, in their order.
-    accounts:
+    accounts : bool, default True
         ``False`` leaves the accounts frame empty.
 
     Returns
@@ -1259,7 +1259,7 @@ def accounts_frame(payloads: Payloads) -> pl.DataFrame:
 
     Parameters
     ----------
-    payloads:
+    payloads : dict, str, bytes or an iterable of them
         As for :func:`steps_frame`.
 
     Raises
