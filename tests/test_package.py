@@ -347,6 +347,13 @@ def test_no_pandas_and_lazy_imports_at_runtime() -> None:
         "gantt(steps_frame(p[:3])).to_dict()\n"
         "executions_frame(p)\n"
         "assert 'pandas' not in sys.modules\n"
+        # Bodies over two read slices: the reader threads and their aggregates run too.
+        "import json\n"
+        "many = p * (20_000_000 // len(json.dumps(p)) + 1)\n"
+        "bodies = [json.dumps({**x, 'uuid': f'{i:032x}'}).encode() for i, x in enumerate(many)]\n"
+        "assert len(plannr_nb.build_frames(bodies).steps) > 10_000\n"
+        "loaded = {'pandas', 'pyarrow.dataset'} & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
         "print('ok')\n"
     )
     result = subprocess.run(
