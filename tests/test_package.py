@@ -196,8 +196,6 @@ def test_every_public_name_has_a_docstring() -> None:
 # line), its description indented below. ruff checks the names (D417, DOC102), not this form.
 _NAMED_SECTIONS = ("Parameters", "Other Parameters", "Attributes")
 _ENTRY = re.compile(r"\*{0,2}\w+(, \*{0,2}\w+)* : \S.*")
-# Being rewritten on another branch; its entries still read `name:`. Drop it once they don't.
-_DOCSTRINGS_PENDING = {"_frames.py"}
 
 
 def _untyped_entries(source: str) -> list[str]:
@@ -239,7 +237,6 @@ def test_docstring_entries_read_name_colon_type() -> None:
     found = [
         f"{path.name}: {entry}"
         for path in sorted(PACKAGE.glob("*.py"))
-        if path.name not in _DOCSTRINGS_PENDING
         for entry in _untyped_entries(path.read_text())
     ]
     assert not found
