@@ -454,13 +454,23 @@ def _failing_notebook() -> str:
     return str(nbformat.writes(book))
 
 
+#: Bad input for each bundled notebook taking UUIDs: (notebook, parameters); nothing fetched.
+BAD_INPUTS: list[tuple[str, dict[str, Any]]] = [
+    ("01_troubleshoot_execution", {"execution_uuid": "not-a-uuid"}),
+    ("02_compare_executions", {"uuids": "not-a-uuid"}),
+    ("03_report", {"uuids": ["not-a-uuid", MISSING]}),
+    ("02_compare_executions", {"blueprint_uuid": "not-a-blueprint"}),
+]
+
+
 @pytest.fixture(scope="session")
 def edge_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportRuns]:
     """Report runs that end badly, and the README's ticket example, each once, no token:
 
     ``nothing``: 02 on a mistyped UUID (exit 3); ``unknown``: 01 --demo on an unknown UUID
     (exit 3); ``fails``: a notebook of ours whose cell raises (exit 1); ``readme``: the
-    README's ``plannr-nb report 03_report ...`` command as written, in an empty folder.
+    README's ``plannr-nb report 03_report ...`` command as written, in an empty folder;
+    ``bad-0``... : ``BAD_INPUTS`` as ``--param`` (exit 3).
     """
     folder = tmp_path_factory.mktemp("edge-reports")
     quiet = ("--quiet", "--output", "r.html")
@@ -475,6 +485,9 @@ def edge_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportRun
         ),
         "readme": Plan(tuple(readme_ticket_command()[2:]), "ticket-4711.html", "ticket-4711.ipynb"),
     }
+    for i, (name, params) in enumerate(BAD_INPUTS):
+        given = [f"--param={key}={json.dumps(value)}" for key, value in params.items()]
+        plans[f"bad-{i}"] = Plan((name, *given, *quiet), "r.html", "r.ipynb")
     runs = ReportRuns(folder, plans)
     yield runs
     runs.close()

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 from _html import parse
-from conftest import ROOT, ReportRuns, readme_ticket_command
+from conftest import BAD_INPUTS, ROOT, ReportRuns, readme_ticket_command
 
 import plannr_nb as pnb
 from plannr_nb._frames import ACCOUNT_SCHEMA
@@ -189,33 +189,16 @@ def test_the_reasons_table_escapes_what_it_shows() -> None:
     assert "jane@example.com" not in masked["what happened"][0]
 
 
-BAD_INPUTS = [
-    ("01_troubleshoot_execution", {"execution_uuid": "not-a-uuid"}),
-    ("02_compare_executions", {"uuids": "not-a-uuid"}),
-    ("03_report", {"uuids": ["not-a-uuid", MISSING]}),
-    ("02_compare_executions", {"blueprint_uuid": "not-a-blueprint"}),
-]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "params"), BAD_INPUTS, ids=lambda v: str(v)[:24])
 def test_every_notebook_says_in_words_that_nothing_was_fetched(
-    name: str, params: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    name: str, params: dict[str, Any], edge_reports: ReportRuns
 ) -> None:
-    """papermill with bad input: the reasons per input, then NothingFetchedError; no TypeError."""
-    import nbformat
-    import papermill
-
-    from plannr_nb._report import bundled_notebook
-
-    out = tmp_path / "out.ipynb"
-    with pytest.raises(papermill.PapermillExecutionError) as caught:
-        papermill.execute_notebook(
-            str(bundled_notebook(name)), str(out), parameters=params, progress_bar=False,
-            kernel_name="python3", cwd=str(tmp_path),
-        )  # fmt: skip
-    assert caught.value.ename == "NothingFetchedError"
-    book = nbformat.read(out, as_version=4)
+    """plannr-nb report (papermill) with bad input: exit 3, the reasons per input, then
+    NothingFetchedError as one line; no TypeError."""
+    run = edge_reports[f"bad-{BAD_INPUTS.index((name, params))}"]
+    assert run.result.returncode == 3, run.result.stderr
+    book = run.notebook
     text = json.dumps([o for c in book.cells if c.cell_type == "code" for o in c.outputs])
     assert "Nothing could be fetched" in text
     assert "InvalidUUIDError" in text
@@ -227,6 +210,7 @@ def test_every_notebook_says_in_words_that_nothing_was_fetched(
     errors = [o for c in book.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]  # fmt: skip
     assert len(errors) == 1
+    assert errors[0].ename == "NothingFetchedError"
     assert errors[0].traceback == [f"NothingFetchedError: {errors[0].evalue}"]
 
 
