@@ -6,13 +6,18 @@ bundled notebooks (each run once per session, read by every test that needs it),
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib.util
 import json
 import os
+import re
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,23 +144,129 @@ class Plan:
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str = "."
     copy_notebook: bool = False  # run a copy in the run's folder (by path), not the bundled one
+    files: Mapping[str, str] = field(default_factory=dict)  # written into ``cwd`` first
+
+
+class _Job:
+    """One report run in a child process of its own, started by ``_Background`` or inline."""
+
+    def __init__(self, run: Callable[[_Job], ReportRun]) -> None:
+        self._run = run
+        self.proc: subprocess.Popen[str] | None = None
+        self.done = threading.Event()
+        self.result: ReportRun | None = None
+        self.error: BaseException | None = None
+        self._claimed = False
+        self._lock = threading.Lock()
+
+    def claim(self) -> bool:
+        """True for the one caller that is to start this run (a worker, a test, or close)."""
+        with self._lock:
+            if self._claimed:
+                return False
+            self._claimed = True
+            return True
+
+    def start(self) -> None:
+        """Run it, once claimed; the result or the error is kept for every reader."""
+        try:
+            self.result = self._run(self)
+        except BaseException as exc:  # handed to the test that reads the run
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def cli(
+        self, args: Iterable[str], env: Mapping[str, str], cwd: Path
+    ) -> subprocess.CompletedProcess[str]:
+        """``plannr-nb ARGS`` like ``run_cli``, in its own process group (killable at the end)."""
+        command = [*CLI, *args]
+        self.proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(env),
+            cwd=cwd,
+            start_new_session=True,
+        )
+        try:
+            out, err = self.proc.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
+        return subprocess.CompletedProcess(command, self.proc.returncode, out, err)
+
+    def stop(self) -> None:
+        """Kill the run if it is still going (its kernel follows its parent out)."""
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+class _Background:
+    """Report runs start in worker threads as soon as a fixture plans them, at most ``size`` at
+    once (2 cores: the tests keep the other busy); a run a test waits for and that has not
+    started yet runs at once, in the test's own thread."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._queue: list[_Job] = []
+        self._cond = threading.Condition()
+        self._workers: list[threading.Thread] = []
+
+    def submit(self, job: _Job) -> None:
+        with self._cond:
+            self._queue.append(job)
+            while len(self._workers) < self.size:
+                worker = threading.Thread(target=self._work, name="report-runs", daemon=True)
+                self._workers.append(worker)
+                worker.start()
+            self._cond.notify()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+                job = self._queue.pop(0)
+            if job.claim():  # else a test or close() took it first
+                job.start()
+
+
+#: Report runs going at once in the background ($PLANNR_NB_REPORT_JOBS, 0 for none: each run
+#: then starts when a test first reads it).
+BACKGROUND = _Background(int(os.environ.get("PLANNR_NB_REPORT_JOBS", "1")))
 
 
 class ReportRuns:
     """Report runs of the bundled notebooks under one set of options, keyed by ``"01"``...
 
-    Each notebook runs the first time a test asks for it, then every test reads that run.
+    Every run starts in the background when the fixture is made (``BACKGROUND``); a test that
+    reads a run waits for it, and every test reads that same run. ``close`` ends what is left.
     """
 
     def __init__(self, folder: Path, plans: Mapping[str, Plan]) -> None:
         self.folder = folder
         self.plans = plans
-        self._runs: dict[str, ReportRun] = {}
+        self._jobs = {
+            key: _Job(functools.partial(self._run, key, plan)) for key, plan in plans.items()
+        }
+        if BACKGROUND.size:
+            for job in self._jobs.values():
+                BACKGROUND.submit(job)
 
     def __getitem__(self, key: str) -> ReportRun:
-        if key not in self._runs:
-            self._runs[key] = self._run(key, self.plans[key])
-        return self._runs[key]
+        job = self._jobs[key]
+        if job.claim():
+            job.start()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        assert job.result is not None
+        return job.result
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.plans)
@@ -163,7 +274,17 @@ class ReportRuns:
     def all(self) -> list[ReportRun]:
         return [self[key] for key in self.plans]
 
-    def _run(self, key: str, plan: Plan) -> ReportRun:
+    def close(self) -> None:
+        """Drop the runs not started yet and stop those still going (a session cut short)."""
+        for job in self._jobs.values():
+            if job.claim():
+                job.done.set()
+            else:
+                job.stop()
+        for job in self._jobs.values():
+            job.done.wait()
+
+    def _run(self, key: str, plan: Plan, job: _Job) -> ReportRun:
         folder = self.folder / key
         cwd = folder / plan.cwd
         cwd.mkdir(parents=True, exist_ok=True)
@@ -172,21 +293,31 @@ class ReportRuns:
             source = next(path for path in NOTEBOOKS if path.stem.startswith(key))
             shutil.copyfile(source, cwd / source.name)
             args = (source.name, *args)
-        result = run_cli("report", *args, env=clean_environ(**plan.env), cwd=cwd)
+        for name, text in plan.files.items():
+            (cwd / name).write_text(text, encoding="utf-8")
+        result = job.cli(("report", *args), env=clean_environ(**plan.env), cwd=cwd)
         return ReportRun(result, folder / plan.html, folder / plan.notebook, folder)
 
 
 @pytest.fixture(scope="session")
-def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> ReportRuns:
+def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportRuns]:
     """The bundled notebooks on the demo data, no token, each once per session.
 
-    01 writes to a folder that does not exist yet; 02 runs with no option at all (no token is
-    the demo); 03 runs as a copy from its own folder, with its default output name.
+    01 writes to a folder that does not exist yet, with the account; 02 runs with no option at
+    all (no token is the demo); 03 runs as a copy from its own folder, with its default output
+    name, on two executions, an unknown UUID and a mistyped one.
     """
     folder = tmp_path_factory.mktemp("demo-reports")
     plans = {
         "01": Plan(
-            ("01", "--demo", "--output", str(folder / "01/out/report.html")),
+            (
+                "01",
+                "--demo",
+                "--param",
+                "include_account=true",
+                "--output",
+                str(folder / "01/out/report.html"),
+            ),
             html="out/report.html",
             notebook="out/report.ipynb",
         ),
@@ -198,7 +329,7 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> ReportRuns:
                 "--uuid",
                 f"{STORY},{MISSING}",
                 "--uuid",
-                RUNNING,
+                f"{RUNNING},not-a-uuid",
                 "--param",
                 "title=Ticket 4711",
             ),
@@ -213,7 +344,9 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> ReportRuns:
             env={STORE_ENV_VAR: str(folder / "04" / "your-store"), TOKEN_ENV_VARS[0]: CANARY},
         ),
     }
-    return ReportRuns(folder, plans)
+    runs = ReportRuns(folder, plans)
+    yield runs
+    runs.close()
 
 
 @dataclass(frozen=True)
@@ -245,7 +378,9 @@ def redacted_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
             )
             for key, uuids in (("01", EXEC_IMELDA), ("02", three), ("03", three))
         }
-        yield ServedReports(ReportRuns(folder, plans), server)
+        runs = ReportRuns(folder, plans)
+        yield ServedReports(runs, server)
+        runs.close()
 
 
 @dataclass(frozen=True)
@@ -296,11 +431,96 @@ def hostile_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostil
                 )
                 for key, plan in plans.items()
             }
-            yield HostileReports(ReportRuns(folder, plans), server, beacon, texts)
+            runs = ReportRuns(folder, plans)
+            yield HostileReports(runs, server, beacon, texts)
+            runs.close()
 
 
-#: The shared runs above, by fixture name.
+def readme_ticket_command() -> list[str]:
+    """The README's ``plannr-nb report 03_report ...`` example, word by word."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "03_report" in b)
+    return shlex.split(block.replace("\\\n", " ").splitlines()[0])
+
+
+def _failing_notebook() -> str:
+    """A notebook whose second cell raises ``RuntimeError: boom 1``."""
+    book = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("raise RuntimeError('boom ' + str(x))"),
+        ]
+    )
+    book.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    book.metadata["language_info"] = {"name": "python"}
+    return str(nbformat.writes(book))
+
+
+#: Bad input for each bundled notebook taking UUIDs: (notebook, parameters); nothing fetched.
+BAD_INPUTS: list[tuple[str, dict[str, Any]]] = [
+    ("01_troubleshoot_execution", {"execution_uuid": "not-a-uuid"}),
+    ("02_compare_executions", {"uuids": "not-a-uuid"}),
+    ("03_report", {"uuids": ["not-a-uuid", MISSING]}),
+    ("02_compare_executions", {"blueprint_uuid": "not-a-blueprint"}),
+]
+
+
+@pytest.fixture(scope="session")
+def edge_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportRuns]:
+    """Report runs that end badly, and the README's ticket example, each once, no token:
+
+    ``nothing``: 02 on a mistyped UUID (exit 3); ``unknown``: 01 --demo on an unknown UUID
+    (exit 3); ``fails``: a notebook of ours whose cell raises (exit 1); ``readme``: the
+    README's ``plannr-nb report 03_report ...`` command as written, in an empty folder;
+    ``bad-0``... : ``BAD_INPUTS`` as ``--param`` (exit 3).
+    """
+    folder = tmp_path_factory.mktemp("edge-reports")
+    quiet = ("--quiet", "--output", "r.html")
+    plans = {
+        "nothing": Plan(("02", "--uuid", "not-a-uuid", *quiet), "r.html", "r.ipynb"),
+        "unknown": Plan(("01", "--demo", "--uuid", MISSING, *quiet), "r.html", "r.ipynb"),
+        "fails": Plan(
+            ("fails.ipynb", "--quiet", "--output", "f.html"),
+            "f.html",
+            "f.ipynb",
+            files={"fails.ipynb": _failing_notebook()},
+        ),
+        "readme": Plan(tuple(readme_ticket_command()[2:]), "ticket-4711.html", "ticket-4711.ipynb"),
+    }
+    for i, (name, params) in enumerate(BAD_INPUTS):
+        given = [f"--param={key}={json.dumps(value)}" for key, value in params.items()]
+        plans[f"bad-{i}"] = Plan((name, *given, *quiet), "r.html", "r.ipynb")
+    runs = ReportRuns(folder, plans)
+    yield runs
+    runs.close()
+
+
+#: The shared runs above that end well, by fixture name.
 SHARED_RUNS = ("demo_reports", "redacted_reports", "hostile_reports")
+#: Every fixture of report runs.
+REPORT_FIXTURES = (*SHARED_RUNS, "edge_reports")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _report_runs_start_early(request: pytest.FixtureRequest) -> None:
+    """Make, at the first test, every fixture of report runs a selected test reads (by name,
+    or as a parameter naming it), in the order they are first read: their runs go on in the
+    background while the tests before them run. A fixture no selected test reads is not made."""
+    wanted: list[str] = []
+    for item in request.session.items:
+        names = list(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            names += [value for value in callspec.params.values() if isinstance(value, str)]
+        for name in names:
+            if name in REPORT_FIXTURES and name not in wanted:
+                wanted.append(name)
+    for name in wanted:
+        request.getfixturevalue(name)
 
 
 # -- the browser marker ---------------------------------------------------------------------------

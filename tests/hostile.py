@@ -8,6 +8,7 @@ point at ``{BEACON}`` too, so "nothing was fetched" is something a test can see.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 import uuid
@@ -103,6 +104,7 @@ def _uuid(*parts: object) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "plannr-nb-hostile/" + "/".join(map(str, parts))))
 
 
+@functools.cache  # the demo loads in ~20 ms, and 60 executions with accounts ask 120 times
 def _template() -> dict[str, Any]:
     for item in pnb.load_demo_executions():
         if item["uuid"] == pnb.DEMO_STORY_UUID:

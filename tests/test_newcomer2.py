@@ -4,18 +4,14 @@ reports without interactive wording and with alt text."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shlex
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 from _html import parse
+from conftest import BAD_INPUTS, ROOT, ReportRuns, readme_ticket_command
 
 import plannr_nb as pnb
 from plannr_nb._schemas import ACCOUNT_SCHEMA
@@ -193,33 +189,16 @@ def test_the_reasons_table_escapes_what_it_shows() -> None:
     assert "jane@example.com" not in masked["what happened"][0]
 
 
-BAD_INPUTS = [
-    ("01_troubleshoot_execution", {"execution_uuid": "not-a-uuid"}),
-    ("02_compare_executions", {"uuids": "not-a-uuid"}),
-    ("03_report", {"uuids": ["not-a-uuid", MISSING]}),
-    ("02_compare_executions", {"blueprint_uuid": "not-a-blueprint"}),
-]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "params"), BAD_INPUTS, ids=lambda v: str(v)[:24])
 def test_every_notebook_says_in_words_that_nothing_was_fetched(
-    name: str, params: dict[str, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    name: str, params: dict[str, Any], edge_reports: ReportRuns
 ) -> None:
-    """papermill with bad input: the reasons per input, then NothingFetchedError; no TypeError."""
-    import nbformat
-    import papermill
-
-    from plannr_nb._report import bundled_notebook
-
-    out = tmp_path / "out.ipynb"
-    with pytest.raises(papermill.PapermillExecutionError) as caught:
-        papermill.execute_notebook(
-            str(bundled_notebook(name)), str(out), parameters=params, progress_bar=False,
-            kernel_name="python3", cwd=str(tmp_path),
-        )  # fmt: skip
-    assert caught.value.ename == "NothingFetchedError"
-    book = nbformat.read(out, as_version=4)
+    """plannr-nb report (papermill) with bad input: exit 3, the reasons per input, then
+    NothingFetchedError as one line; no TypeError."""
+    run = edge_reports[f"bad-{BAD_INPUTS.index((name, params))}"]
+    assert run.result.returncode == 3, run.result.stderr
+    book = run.notebook
     text = json.dumps([o for c in book.cells if c.cell_type == "code" for o in c.outputs])
     assert "Nothing could be fetched" in text
     assert "InvalidUUIDError" in text
@@ -231,32 +210,23 @@ def test_every_notebook_says_in_words_that_nothing_was_fetched(
     errors = [o for c in book.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]  # fmt: skip
     assert len(errors) == 1
+    assert errors[0].ename == "NothingFetchedError"
     assert errors[0].traceback == [f"NothingFetchedError: {errors[0].evalue}"]
 
 
 # plannr-nb report: exit status, interactive wording, alt text ------------------------------------
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "plannr_nb._cli"]
-
-
-def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLANNR_", "ACCESS_TOKEN"))}
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=300, env=env, cwd=cwd, check=False
-    )
-
 
 @pytest.mark.slow
-def test_report_exits_3_when_nothing_was_fetched(tmp_path: Path) -> None:
+def test_report_exits_3_when_nothing_was_fetched(edge_reports: ReportRuns) -> None:
     """plannr-nb report 02 --uuid not-a-uuid: exit 3, a sentence on stderr, the report says why."""
-    out = tmp_path / "r.html"
-    result = _cli("report", "02", "--quiet", "--uuid", "not-a-uuid", "--output", str(out))
+    run = edge_reports["nothing"]
+    result = run.result
     assert result.returncode == 3, result.stderr
     assert "none of the 1 input given could be fetched" in result.stderr
-    assert str(out) in result.stderr
+    assert str(run.html_path) in result.stderr
     assert "Traceback" not in result.stderr
-    html = out.read_text()
+    html = run.html
     assert "Nothing could be fetched" in html
     assert "not-a-uuid" in html
     assert "InvalidUUIDError" in html
@@ -264,52 +234,26 @@ def test_report_exits_3_when_nothing_was_fetched(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_report_names_how_many_were_not_fetched(tmp_path: Path) -> None:
-    """Some fetched: exit 0, "2 of 3 executions could not be fetched" on stderr and in words."""
-    out = tmp_path / "r.html"
-    uuids = f"{STORY},{MISSING},not-a-uuid"
-    result = _cli("report", "03", "--quiet", "--uuid", uuids, "--output", str(out))
+def test_report_names_how_many_were_not_fetched(demo_reports: ReportRuns) -> None:
+    """Some fetched: exit 0, "2 of 4 executions could not be fetched" on stderr and in words
+    (03 on two executions, an unknown UUID and a mistyped one)."""
+    run = demo_reports["03"]
+    result = run.result
     assert result.returncode == 0, result.stderr
-    assert "2 of 3 executions could not be fetched: see the report" in result.stderr
-    html = out.read_text()
-    assert "2 of 3 executions could not be fetched" in html
+    assert "2 of 4 executions could not be fetched: see the report" in result.stderr
+    html = run.html
+    assert "2 of 4 executions could not be fetched" in html
     assert "NotFoundError" in html
+    assert "InvalidUUIDError" in html
 
 
 @pytest.mark.slow
-def test_a_failing_cell_still_exits_1(tmp_path: Path) -> None:
+def test_a_failing_cell_still_exits_1(edge_reports: ReportRuns) -> None:
     """A cell that fails for another reason: exit 1, its error on stderr, a partial report."""
-    import nbformat
-
-    book = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-            nbformat.v4.new_code_cell("raise RuntimeError('boom ' + str(x))"),
-        ]
-    )
-    book.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    book.metadata["language_info"] = {"name": "python"}
-    path = tmp_path / "fails.ipynb"
-    nbformat.write(book, path)
-    result = _cli("report", str(path), "--quiet", "--output", str(tmp_path / "f.html"))
-    assert result.returncode == 1
-    assert "RuntimeError: boom 1" in result.stderr
-    assert (tmp_path / "f.html").exists()
-
-
-@pytest.fixture(scope="module")
-def report_01(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[str, subprocess.CompletedProcess[str]]:
-    """Notebook 01 rendered on the demo: its HTML and the command's result."""
-    out = tmp_path_factory.mktemp("report01") / "r.html"
-    result = _cli("report", "01", "--quiet", "--param", "include_account=true", "-o", str(out))
-    assert result.returncode == 0, result.stderr
-    return out.read_text(), result
+    run = edge_reports["fails"]  # our own notebook: x = 1, then raise RuntimeError('boom ' ...)
+    assert run.result.returncode == 1
+    assert "RuntimeError: boom 1" in run.result.stderr
+    assert run.html_path.exists()
 
 
 INTERACTIVE_WORDING = (
@@ -325,11 +269,9 @@ INTERACTIVE_WORDING = (
 
 
 @pytest.mark.slow
-def test_reports_carry_no_interactive_instructions(
-    report_01: tuple[str, subprocess.CompletedProcess[str]],
-) -> None:
+def test_reports_carry_no_interactive_instructions(demo_reports: ReportRuns) -> None:
     """The report of notebook 01 keeps its story and charts but no instructions for Lab."""
-    html, _ = report_01
+    html = demo_reports["01"].html  # on the demo, with the account
     assert "Timeline" in html
     assert "wait since the previous step" in html
     for words in INTERACTIVE_WORDING:
@@ -343,11 +285,10 @@ def test_reports_carry_no_interactive_instructions(
 
 
 @pytest.mark.slow
-def test_report_chart_images_have_alt_text(
-    report_01: tuple[str, subprocess.CompletedProcess[str]],
-) -> None:
+def test_report_chart_images_have_alt_text(demo_reports: ReportRuns) -> None:
     """Every chart picture in a report has alternative text: the chart's title and subtitle."""
-    html, result = report_01
+    run = demo_reports["01"]
+    html = run.html
     images = re.findall(r"<img\b[^>]*>", html)
     assert images
     for image in images:
@@ -355,21 +296,20 @@ def test_report_chart_images_have_alt_text(
         assert alt, image[:200]
         assert alt[1].startswith("Chart: "), alt[1]
     assert any("Marks: executed_at" in image for image in images)
-    assert "Alternative text is missing" not in result.stderr
+    assert "Alternative text is missing" not in run.result.stderr
     assert "No description has been provided" not in html
 
 
 @pytest.mark.slow
-def test_the_readme_ticket_example_is_true(tmp_path: Path) -> None:
+def test_the_readme_ticket_example_is_true(edge_reports: ReportRuns) -> None:
     """The README's `plannr-nb report 03_report ...` command runs as written and reads well."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = next(b for b in re.findall(r"```bash\n(.*?)```", readme, re.S) if "03_report" in b)
-    command = shlex.split(block.replace("\\\n", " ").splitlines()[0])
+    command = readme_ticket_command()
     assert command[:3] == [".venv/bin/plannr-nb", "report", "03_report"]
-    result = _cli(*command[1:], cwd=tmp_path)
+    run = edge_reports["readme"]  # that command, from an empty folder
+    result = run.result
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("could not be fetched") == 0
-    html = (tmp_path / "ticket-4711.html").read_text()
+    html = run.html
     assert "An interactive explorer was shown here" not in html
     assert "(redacted)" in html
     assert "Nothing could be fetched" not in html

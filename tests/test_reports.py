@@ -233,13 +233,15 @@ def test_report_never_overwrites_the_notebook_it_runs(demo_reports: ReportRuns) 
 
 
 @pytest.mark.slow
-def test_an_unknown_uuid_is_reported_in_words_with_a_partial_report(tmp_path: Path) -> None:
+def test_an_unknown_uuid_is_reported_in_words_with_a_partial_report(
+    edge_reports: ReportRuns,
+) -> None:
     """An unknown UUID: exit 3 (nothing fetched), one line on stderr, the reason in the report."""
-    out = tmp_path / "r.html"
-    result = run_cli("report", "01", "--demo", "--quiet", "--uuid", MISSING, "--output", str(out))
+    run = edge_reports["unknown"]  # 01 --demo --uuid MISSING
+    result = run.result
     assert result.returncode == 3
     assert "none of the 1 input given could be fetched" in result.stderr
     assert "Traceback" not in result.stderr
-    assert out.exists()
-    assert "NotFoundError" in out.read_text()
-    assert MISSING in out.read_text()
+    assert run.html_path.exists()
+    assert "NotFoundError" in run.html
+    assert MISSING in run.html
