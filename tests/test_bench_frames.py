@@ -1,7 +1,9 @@
-"""Smoke test: the frames benchmark runs end to end and prints its ratios."""
+"""Smoke test: the frames benchmark runs end to end and prints its ratios; a memory child
+measures and reports its peak."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,8 @@ BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_frames.py
 @pytest.mark.slow
 def test_bench_frames_quick_runs_and_prints_ratios() -> None:
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--quick"],
+        # The memory children (one process per method) are tried once below, not per method.
+        [sys.executable, str(BENCH), "--quick", "--no-memory"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -30,3 +33,20 @@ def test_bench_frames_quick_runs_and_prints_ratios() -> None:
     assert "fresh interpreter" in out
     assert "correctness: ours == slow reference" in out
     assert "CORRECTNESS PROBLEMS" not in out
+
+
+@pytest.mark.slow
+def test_bench_frames_memory_child_reports_its_peak() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--child", "default", "--size", "500", "--warm", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["method"] == "default"
+    assert isinstance(report["peak_over_input"], int)
+    assert report["peak_over_input"] > 0  # frames of 500 bodies take memory
+    assert report["seconds"] > 0
