@@ -417,9 +417,11 @@ def test_list_body_without_data_is_a_format_error(client: TwinClient, api: SimAP
 
 def test_timeouts_retried_then_request_timeout_error(server: SimServer, twin: Twin) -> None:
     """A server slower than the timeout: retried, then RequestTimeoutError (a TimeoutError)."""
-    server.faults.latency(0.3, times=2)
+    # A timeout long enough for each request to reach the server on a busy machine (at 50 ms
+    # the async twin sometimes gave up before the server had read it), far below the latency.
+    server.faults.latency(2.0, times=2)
     with (
-        on_server(twin, server, timeout=0.05, max_retries=1) as c,
+        on_server(twin, server, timeout=0.5, max_retries=1) as c,
         pytest.raises(RequestTimeoutError, match="timed out") as info,
     ):
         c.get_execution(UUIDS[0])

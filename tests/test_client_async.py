@@ -102,11 +102,11 @@ def test_async_concurrency_bounded_over_socket() -> None:
 def test_async_timeout_over_socket() -> None:
     """A slow server gives RequestTimeoutError after retries, asynchronously too."""
     with SimServer(EXECUTIONS, token=TOKEN) as server:
-        server.faults.latency(0.3, times=2)
+        server.faults.latency(2.0, times=2)  # a timeout each request outlives on a busy machine
 
         async def main() -> None:
             async with AsyncPlannrClient(
-                TOKEN, base_url=server.url, timeout=0.05, max_retries=1, **FAST
+                TOKEN, base_url=server.url, timeout=0.5, max_retries=1, **FAST
             ) as client:
                 await client.get_execution(UUIDS[0])
 
