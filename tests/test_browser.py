@@ -219,20 +219,31 @@ _MARK_POINTS = """canvas => {
 
 
 def hover_until_tooltip(page: Page, chart: Locator, label: str) -> str:
-    """Hover the chart's coloured marks until Vega's tooltip shows; return its text."""
+    """Hover the chart's coloured marks until Vega's tooltip shows; return its text.
+
+    The points are measured again on each pass: JupyterLab may still be laying out cells
+    around the chart (its notebook renders cells lazily), which moves the canvas after the
+    first measurement."""
     canvas = chart.locator(".vega-embed canvas.marks").first
-    points = canvas.evaluate(_MARK_POINTS)
-    assert points, f"{label}: no coloured mark on the chart's canvas"
     tooltip = page.locator("#vg-tooltip-element")
     deadline = time.monotonic() + HOVER_S
-    for x, y in points:
-        page.mouse.move(x, y)
-        if tooltip.is_visible() and (text := tooltip.inner_text().strip()):
-            page.mouse.move(0, 0)
-            return text
-        if time.monotonic() > deadline:
-            break
-    pytest.fail(f"{label}: no tooltip over any of {len(points)} points on its marks")
+    passes = tried = 0
+    while True:
+        points = canvas.evaluate(_MARK_POINTS)
+        assert points, f"{label}: no coloured mark on the chart's canvas"
+        passes += 1
+        for x, y in points:
+            page.mouse.move(x, y)
+            tried += 1
+            if tooltip.is_visible() and (text := tooltip.inner_text().strip()):
+                page.mouse.move(0, 0)
+                return text
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{label}: no tooltip over any of {tried} points on its marks ({passes} passes)"
+                )
+        page.mouse.move(0, 0)
+        time.sleep(0.3)
 
 
 def screenshot_whole_notebook(page: Page, path: Path) -> None:
