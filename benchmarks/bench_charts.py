@@ -17,11 +17,12 @@ import json
 import platform
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import polars as pl
 
-from plannr_nb._charts import gantt, step_stats_chart
+from plannr_nb import gantt, step_stats_chart
 from plannr_nb._render import plannr_renderer
 
 STEP_NAMES = [
@@ -115,6 +116,14 @@ def synthetic_steps(n_steps: int, *, seed: int = 0) -> pl.DataFrame:
     ).head(n_steps)
 
 
+def _spec_json(chart: Any) -> str:
+    return json.dumps(chart.to_dict())
+
+
+def _stats_spec_json(steps: pl.DataFrame) -> str:
+    return _spec_json(step_stats_chart(steps))
+
+
 def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeat):
@@ -128,13 +137,13 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
     rows = []
     for n in sizes:
         steps = synthetic_steps(n)
-        t_build, chart = _best(lambda s=steps: gantt(s, tz="Europe/London"), repeat)
-        t_spec, spec_json = _best(lambda c=chart: json.dumps(c.to_dict()), repeat)
+        t_build, chart = _best(partial(gantt, steps, tz="Europe/London"), repeat)
+        t_spec, spec_json = _best(partial(_spec_json, chart), repeat)
         spec = json.loads(spec_json)
-        t_png, out = _best(lambda s=spec: plannr_renderer(s), repeat)
+        t_png, out = _best(partial(plannr_renderer, spec), repeat)
         bundle, meta = out
         output = {"output_type": "display_data", "data": bundle, "metadata": meta}
-        t_stats, _ = _best(lambda s=steps: json.dumps(step_stats_chart(s).to_dict()), repeat)
+        t_stats, _ = _best(partial(_stats_spec_json, steps), repeat)
         rows.append(
             {
                 "steps": n,

@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from plannr_nb._frames import EXECUTION_SCHEMA, STEP_SCHEMA
 from plannr_nb._history import HISTORY_BLUEPRINTS
+from plannr_nb._schemas import EXECUTION_SCHEMA, STEP_SCHEMA
 from plannr_nb._store import open_store
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -59,7 +59,7 @@ def _gap_seconds(name: str) -> tuple[float, float]:
 
 def generate_month(
     rng: np.random.Generator, count: int, start: datetime, span_s: float, offset: int
-):  # type: ignore[no-untyped-def]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     names = list(HISTORY_BLUEPRINTS)
     weights = np.array([HISTORY_BLUEPRINTS[n][1] for n in names], dtype=float)
     blueprint = rng.choice(len(names), size=count, p=weights / weights.sum())
@@ -303,8 +303,8 @@ def child(engine: str, query: str, root: str) -> None:
     seconds = time.perf_counter() - start
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent.
     status = Path("/proc/self/status").read_text()
-    peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
-    peak /= 1024
+    kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+    peak = kib / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak, "rows": rows}))
 
 

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -317,14 +317,14 @@ def bench(size: int, repeat: int, memory: bool) -> dict[str, Any]:
         f"rows: {frames.executions.height:,} executions, {frames.steps.height:,} steps, "
         f"{frames.accounts.height:,} accounts"
     )
-    for name, baseline in (
+    for name, against in (
         ("default", "pandas"),
         ("no_accounts", "pandas"),
         ("dicts", "pandas_dicts"),
     ):
         print(
             f"ratio {name}: {median[name] / floor:.2f}x floor, "
-            f"{median[baseline] / median[name]:.1f}x faster than {baseline}, "
+            f"{median[against] / median[name]:.1f}x faster than {against}, "
             f"{total / 1e6 / median[name]:.0f} MB/s"
         )
     if problems:
