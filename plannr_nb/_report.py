@@ -168,11 +168,11 @@ def _kernel_config(folder: Path) -> Any:
 def _kernel_manager_class() -> type[Any]:
     """A kernel manager that shuts the kernel down without interrupting it first.
 
-    jupyter_client's ``shutdown_kernel`` sends SIGINT before the shutdown request; a kernel
+    jupyter_client's ``shutdown_kernel`` sends SIGINT before it stops the kernel; a kernel
     that gets it between two messages logs "[IPKernelApp] ERROR | KeyboardInterrupt caught in
     kernel" (about one report in eight, sometimes after the command returned). A report's
-    kernel is idle when it is shut down, so the request alone stops it; a kernel that does not
-    stop in time is still killed. Interrupts at other times (a cell timing out) are unchanged.
+    kernel is idle when it is shut down, so it is simply stopped. Interrupts at other times (a
+    cell timing out) are unchanged.
     """
     from jupyter_client.manager import AsyncKernelManager
 
@@ -512,6 +512,9 @@ def render_report(
                     # about unencrypted TCP on every run.
                     config=_kernel_config(work_path),
                     kernel_manager_class=_kernel_manager_class(),
+                    # Every output is in by then: stop the kernel at once. A shutdown request
+                    # let ipykernel log socket errors now and then as it closed its streams.
+                    shutdown_kernel="immediate",
                 )
             except papermill.PapermillExecutionError as exc:
                 if exc.ename != NothingFetchedError.__name__:

@@ -247,8 +247,8 @@ def test_reports_shut_their_kernel_down_without_a_keyboard_interrupt(
     for run in runs:
         # The kernel inherits the command's stderr: run() read it to the end, kernel included.
         assert run.result.returncode == 0, run.result.stderr
-        assert "KeyboardInterrupt" not in run.result.stderr
-        assert "ERROR" not in run.result.stderr
+        assert "KeyboardInterrupt" not in run.result.stderr, run.result.stderr
+        assert "ERROR" not in run.result.stderr, run.result.stderr
 
 
 # -- scripts ------------------------------------------------------------------------------------
