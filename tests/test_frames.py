@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -699,3 +701,26 @@ def test_frames_from_bodies_keeps_the_given_uuids_in_order() -> None:
     assert everything.executions["execution_uuid"].to_list() == ["e0", "e2", "e3", "e1", "e4"]
     assert everything.executions["status"].to_list()[3] == "later copy"
     assert_frame_equal(everything.steps, build_frames([page, later, single]).steps)
+
+
+def test_reading_bodies_copies_nothing_into_arrows_default_pool() -> None:
+    """The readers allocate from jemalloc (or the system allocator), and take single-chunk
+    columns as they are: a copy of each column into arrow's default mimalloc pool, which keeps
+    what it frees, made the peak at 10,000 bodies 2.5x the JSON instead of 1.6x."""
+    code = (
+        "import json, pyarrow as pa\n"
+        "from plannr_nb import build_frames, load_demo_executions\n"
+        "p = load_demo_executions()\n"
+        "many = p * (16_000_000 // len(json.dumps(p)) + 1)\n"
+        "bodies = [json.dumps({**x, 'uuid': f'{i:032x}'}).encode() for i, x in enumerate(many)]\n"
+        "frames = build_frames(bodies)\n"
+        "assert frames.steps.height > 10_000\n"
+        "print(sum(map(len, bodies)), pa.default_memory_pool().max_memory())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    size, default_pool = map(int, result.stdout.split())
+    assert size > 16_000_000
+    assert default_pool < size // 10, (size, default_pool)  # it was more than the size
