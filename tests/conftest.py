@@ -99,6 +99,18 @@ def run_cli(
     )
 
 
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -c CODE`` in a fresh interpreter (this one's), with ``env`` added to ours."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
+    )
+
+
 def outputs(book: nbformat.NotebookNode) -> list[dict[str, Any]]:
     """Every output of every code cell, in order."""
     return [out for cell in book.cells if cell.cell_type == "code" for out in cell.outputs]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
-import sys
 import uuid as uuid_module
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -15,7 +13,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from conftest import CLIENT_BASE, CLIENT_TOKEN, FAST_RETRIES, Twin, TwinClient
+from conftest import CLIENT_BASE, CLIENT_TOKEN, FAST_RETRIES, Twin, TwinClient, run_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -871,8 +869,6 @@ def test_the_runtime_client_does_not_import_the_test_doubles(code: str) -> None:
         "assert 'plannr_nb.testing' in sys.modules\n"
         "print('ok')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=False
-    )
+    result = run_python(check)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"

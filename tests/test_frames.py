@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from conftest import run_python
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -717,9 +716,7 @@ def test_reading_bodies_copies_nothing_into_arrows_default_pool() -> None:
         "assert frames.steps.height > 10_000\n"
         "print(sum(map(len, bodies)), pa.default_memory_pool().max_memory())\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
+    result = run_python(code)
     assert result.returncode == 0, result.stderr
     size, default_pool = map(int, result.stdout.split())
     assert size > 16_000_000

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import ROOT, SHARED_RUNS, STORY, ReportRuns
+from conftest import ROOT, SHARED_RUNS, STORY, ReportRuns, run_python
 
 import plannr_nb as pnb
 
@@ -27,23 +27,12 @@ LINK = f"https://app.plannrcrm.com/automations/blueprints/{BLUEPRINT}/executions
 FORMS = [STORY, STORY.upper(), f"{{{STORY}}}", f"urn:uuid:{STORY}", HEX, HEX.upper(), LINK]
 
 
-def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, **env},
-    )
-
-
 # -- the renderer -------------------------------------------------------------------------------
 
 
 def test_charts_module_enables_the_plannr_renderer_when_altair_is_default() -> None:
     """A fresh interpreter: drawing with plannr_nb switches altair's default renderer to ours."""
-    result = _python(
+    result = run_python(
         "import altair as alt; assert alt.renderers.active == 'default'\n"
         "import plannr_nb as pnb; pnb.gantt\n"
         "print(alt.renderers.active)"
@@ -54,7 +43,7 @@ def test_charts_module_enables_the_plannr_renderer_when_altair_is_default() -> N
 
 def test_a_renderer_the_user_chose_is_kept() -> None:
     """A user who enabled another renderer before importing plannr_nb keeps it."""
-    result = _python(
+    result = run_python(
         "import altair as alt; alt.renderers.enable('svg')\n"
         "import plannr_nb as pnb; pnb.gantt; pnb.step_stats_chart\n"
         "print(alt.renderers.active)"
@@ -126,7 +115,7 @@ def test_table_of_a_pandas_frame_is_a_clear_type_error() -> None:
 
 def test_help_imports_neither_papermill_nor_nbconvert() -> None:
     """plannr-nb --help and report --help stay fast: the parameters are read with ast."""
-    result = _python(
+    result = run_python(
         "import sys\n"
         "from plannr_nb import _cli\n"
         "for argv in (['--help'], ['report', '--help'], ['lab', '--help']):\n"

@@ -7,8 +7,6 @@ import importlib.metadata
 import inspect
 import itertools
 import re
-import subprocess
-import sys
 import tomllib
 import typing
 from pathlib import Path
@@ -18,7 +16,7 @@ import altair
 import polars
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, run_python
 
 import plannr_nb
 
@@ -325,9 +323,7 @@ def test_client_import_loads_neither_the_store_nor_sync() -> None:
         "assert not {'plannr_nb._sync', 'plannr_nb._store'} & set(sys.modules)\n"
         "print('ok')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
+    result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
@@ -353,9 +349,7 @@ def test_no_pandas_and_lazy_imports_at_runtime() -> None:
         "assert not loaded, loaded\n"
         "print('ok')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
+    result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
