@@ -117,7 +117,7 @@ def _arrow_memory() -> pa.MemoryPool:
     """Where arrow allocates while reading: jemalloc, else the system's allocator.
 
     Not arrow's default mimalloc, which keeps what the readers free for arrow alone: polars then
-    maps memory of its own, and the peak at 10,000 bodies was 2.5x the JSON instead of 1.7x.
+    maps memory of its own, and the peak at 10,000 bodies was 2.4-3.0x the JSON, not 1.6x.
     """
     try:
         return pa.jemalloc_memory_pool()
