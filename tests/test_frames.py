@@ -705,7 +705,7 @@ def test_frames_from_bodies_keeps_the_given_uuids_in_order() -> None:
 def test_reading_bodies_copies_nothing_into_arrows_default_pool() -> None:
     """The readers allocate from jemalloc (or the system allocator), and take single-chunk
     columns as they are: a copy of each column into arrow's default mimalloc pool, which keeps
-    what it frees, made the peak at 10,000 bodies 2.5x the JSON instead of 1.6x."""
+    what it frees, made the peak at 10,000 bodies 2.4-3.0x the JSON instead of 1.6x."""
     code = (
         "import json, pyarrow as pa\n"
         "from plannr_nb import build_frames, load_demo_executions\n"
