@@ -47,6 +47,7 @@ __all__ = [
     "UNKNOWN_STATUS_COLOR",
     "save_chart",
     "status_chart",
+    "status_legend",
     "status_palette",
     "step_stats_chart",
 ]
@@ -96,6 +97,51 @@ def status_palette(statuses: Sequence[str]) -> tuple[list[str], list[str]]:
     domain += sorted(present - set(STATUS_COLORS))
     colors = [STATUS_COLORS.get(s, UNKNOWN_STATUS_COLOR) for s in domain]
     return domain, colors
+
+
+#: A legend entry's symbol and gaps, and one label character (font size 12), in pixels.
+_LEGEND_ENTRY_PX: Final = 30
+_LEGEND_CHAR_PX: Final = 7
+#: The longest label a legend entry shows (Vega's default), and room for the legend's title.
+_LEGEND_LABEL_LIMIT: Final = 160
+_LEGEND_TITLE_PX: Final = 60
+
+
+def status_legend(domain: Sequence[str], width: int) -> alt.Legend:
+    """A status legend above the chart, in as many columns as fit the chart's width.
+
+    Statuses the API makes up are shown under their own names, so a chart may carry many; in one
+    row they would widen the chart (and its PNG) without bound. They wrap into rows instead,
+    each label cut at :data:`_LEGEND_LABEL_LIMIT` pixels.
+
+    Parameters
+    ----------
+    domain : Sequence[str]
+        The statuses in the legend, in order (from :func:`status_palette`).
+    width : int
+        The chart's plot width in pixels.
+
+    Returns
+    -------
+    altair.Legend
+        One row when every entry fits in it, else a grid of equal-width columns.
+    """
+    entries = [
+        _LEGEND_ENTRY_PX + min(_LEGEND_LABEL_LIMIT, _LEGEND_CHAR_PX * len(status))
+        for status in domain
+    ]
+    room = max(width - _LEGEND_TITLE_PX, 1)
+    widest = max(entries, default=_LEGEND_ENTRY_PX)
+    columns = len(entries) if sum(entries) <= room else max(1, room // widest)
+    return alt.Legend(
+        orient="top",
+        direction="horizontal",
+        columns=max(columns, 1),
+        labelLimit=_LEGEND_LABEL_LIMIT,
+        labelFontSize=12,
+        symbolOpacity=1,
+        symbolStrokeWidth=0,
+    )
 
 
 def _values(frame: pl.DataFrame) -> alt.InlineData:
@@ -342,7 +388,7 @@ def status_chart(executions: pl.DataFrame, *, width: int = 560) -> alt.TopLevelM
                 "state:N",
                 title="Status",
                 scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(orient="top", direction="horizontal"),
+                legend=status_legend(domain, width),
             ),
             order=alt.Order("state_order:Q"),
             tooltip=[

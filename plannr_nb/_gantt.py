@@ -42,6 +42,7 @@ from ._charts import (
     _empty_chart,
     _finish,
     _values,
+    status_legend,
     status_palette,
 )
 from ._durations import duration_expr, human_duration
@@ -453,20 +454,14 @@ class _Look:
     shape: alt.Shape
 
 
-def _status_scales(data: pl.DataFrame) -> tuple[alt.Color, alt.Shape]:
+def _status_scales(data: pl.DataFrame, width: int) -> tuple[alt.Color, alt.Shape]:
     """Colour by state in the fixed palette; the legend shows each state with its mark's shape."""
     domain, colors = status_palette(data.get_column("state").unique().to_list())
     color = alt.Color(
         "state:N",
         title="Status",
         scale=alt.Scale(domain=domain, range=colors),
-        legend=alt.Legend(
-            orient="top",
-            direction="horizontal",
-            labelFontSize=12,
-            symbolOpacity=1,
-            symbolStrokeWidth=0,
-        ),
+        legend=status_legend(domain, width),
     )
     # The legend draws each status with the shape of its mark: pending steps are triangles.
     shape = alt.Shape(
@@ -797,7 +792,7 @@ def gantt(
             title = data.get_column("lane")[0]
     subtitle = _subtitle(data, shown, selection.note, tz, relative)
 
-    color, shape = _status_scales(data)
+    color, shape = _status_scales(data, width)
     domain_x = _x_domain(data, relative, width, show_labels)
     x, x_end, x_main, x_now, _ = _x_axes(domain_x, tz, relative, unit, width)
     kind = "Q" if relative else "T"

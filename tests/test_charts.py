@@ -703,3 +703,38 @@ def test_executions_whose_lane_labels_collide_get_a_lane_each() -> None:
     # Labels that do not collide keep the short UUID.
     short = gantt(make_steps([EXEC_A, EXEC_B]), tz="UTC").to_dict()["facet"]["row"]["sort"]
     assert [lane.split(" · ")[1] for lane in short] == ["aaaaaaaa", "bbbbbbbb"]
+
+
+def test_many_invented_statuses_wrap_the_legend_not_widen_the_chart() -> None:
+    """Thirty long statuses the API made up: the legend wraps into rows and cuts each label, so
+    the drawn Gantt and status chart stay about as wide as their plots (one row of entries
+    made them 8,000 px wide, and their PNGs slow to draw)."""
+    import re
+
+    statuses = [f"status_{i:02d}_{'x' * 40}" for i in range(30)]
+    steps: list[tuple[str, str, int, list[str]]] = [
+        (f"Step {i}", status, 60 * i, []) for i, status in enumerate(statuses)
+    ]
+    frame = make_steps([{**EXEC_A, "steps": steps}])
+    executions = frame.select(
+        pl.col("execution_name").alias("name"), pl.col("status")
+    )  # one execution per status is enough for the bar chart
+    for spec, plot_width in (
+        (gantt(frame, tz="UTC").to_dict(), 720),
+        (status_chart(executions).to_dict(), 560),
+    ):
+        svg = vl_convert.vegalite_to_svg(spec)
+        match = re.search(r'<svg[^>]*?\swidth="([0-9.]+)"', svg)
+        assert match, svg[:300]
+        # The plot, its row labels (at most 280 px or 320 px) and margins, with no legend row.
+        assert float(match.group(1)) < plot_width + 450, match.group(0)
+        legend = next(d["legend"] for ch, d in encodings(spec) if ch == "color" and "legend" in d)
+        assert 1 <= legend["columns"] < len(statuses)
+        assert legend["labelLimit"] <= 200
+
+
+def test_a_few_statuses_keep_their_legend_in_one_row(one: pl.DataFrame) -> None:
+    """The statuses of a usual execution fit in one row: the legend does not wrap them."""
+    spec = gantt(one, tz="UTC").to_dict()
+    legend = next(d for ch, d in encodings(spec) if ch == "color" and "legend" in d)
+    assert legend["legend"]["columns"] == len(legend["scale"]["domain"]) > 1
