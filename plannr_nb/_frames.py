@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import json
 import os
 import re
@@ -82,9 +83,11 @@ _ARROW_EXEC_FIELDS: list[tuple[str, pa.DataType]] = [
 ]
 _ARROW_EXEC = pa.schema(_ARROW_EXEC_FIELDS)
 _ARROW_EXEC_STRUCT = pa.struct(_ARROW_EXEC_FIELDS)
-# Below this many dicts, writing them as JSON text for the reader costs under a few ms, while
-# pyarrow's conversion of Python objects imports pandas when it is installed (~0.3 s, once).
+# Below this many dicts, writing them as JSON text for the reader is as fast as converting them.
 _FEW_DICTS = 256
+# pyarrow's conversion of Python objects imports pandas when it is installed (~0.3 s, once).
+# Until something has, up to this many dicts go as JSON text instead (~10 ms more a thousand).
+_FEW_DICTS_BEFORE_PANDAS = 4096
 # A body: a bare execution, or {"data": {...}} (what a single GET returns).
 _ARROW_BODY = pa.schema([*_ARROW_EXEC_FIELDS, ("data", pa.struct(_ARROW_EXEC_FIELDS))])
 # A list page as the API sends it: {"data": [...], "links": ..., "meta": ...}.
@@ -408,6 +411,18 @@ def _read_mixed(bodies: list[Any]) -> _Read | None:
     return _read_bodies(bodies) if 0 < pages < len(bodies) else None
 
 
+def _few_dicts() -> int:
+    """Below how many dicts ``_read_dicts`` leaves them to the text reader."""
+    if "pandas" in sys.modules or not _pandas_installed():
+        return _FEW_DICTS
+    return _FEW_DICTS_BEFORE_PANDAS
+
+
+@functools.cache
+def _pandas_installed() -> bool:
+    return importlib.util.find_spec("pandas") is not None
+
+
 def _read_dicts(items: list[Any]) -> _Read | None:
     """Decoded executions straight into arrow with the explicit schema (never back to text)."""
     found: list[tuple[Any, str]] = []
@@ -419,7 +434,7 @@ def _read_dicts(items: list[Any]) -> _Read | None:
         else:
             found.append((obj, f"payloads[{index}]"))
     objs = [obj for obj, _ in found]
-    if len(objs) < _FEW_DICTS or any(type(obj) is not dict for obj in objs):
+    if len(objs) < _few_dicts() or any(type(obj) is not dict for obj in objs):
         return None
     try:
         table = pa.Table.from_struct_array(
@@ -445,9 +460,9 @@ def _read_checked(items: list[Any]) -> _Read:
 
 
 def _empty_read() -> _Read:
-    executions, steps = _polars_part(
-        *_part(_ARROW_EXEC.empty_table(), 0, page=False), start=0, page=False
-    )
+    # Not _ARROW_EXEC.empty_table(): it converts Python lists, which imports pandas (~0.3 s).
+    empty = pa.Table.from_arrays([pa.nulls(0, f.type) for f in _ARROW_EXEC], schema=_ARROW_EXEC)
+    executions, steps = _polars_part(*_part(empty, 0, page=False), start=0, page=False)
     return _Read(executions, steps, _item_locator([]))
 
 

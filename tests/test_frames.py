@@ -665,7 +665,13 @@ def test_fast_path_and_checked_path_agree(payloads: list[Any], form: str) -> Non
     import plannr_nb._frames as frames_module
 
     given_input, build = _as_input(payloads, form)
-    fast = build(given_input)
+    # However few, dicts go straight into arrow (not as text, as a few would by default).
+    few = frames_module._FEW_DICTS, frames_module._FEW_DICTS_BEFORE_PANDAS
+    frames_module._FEW_DICTS = frames_module._FEW_DICTS_BEFORE_PANDAS = 0
+    try:
+        fast = build(given_input)
+    finally:
+        frames_module._FEW_DICTS, frames_module._FEW_DICTS_BEFORE_PANDAS = few
     frames_module._CHECKED_ONLY = True  # force the checked path
     try:
         checked = build(given_input)

@@ -339,6 +339,9 @@ def test_no_pandas_and_lazy_imports_at_runtime() -> None:
         "p = load_demo_executions()\n"
         "gantt(steps_frame(p[:3])).to_dict()\n"
         "executions_frame(p)\n"
+        # No executions, and a page's worth of dicts: pyarrow would import pandas converting them.
+        "plannr_nb.build_frames([])\n"
+        "plannr_nb.build_frames([{**x, 'uuid': f'{i:032x}'} for i, x in enumerate(p * 4)])\n"
         "assert 'pandas' not in sys.modules\n"
         # Bodies over two read slices: the reader threads and their aggregates run too.
         "import json\n"
