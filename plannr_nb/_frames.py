@@ -103,8 +103,13 @@ _PARSE = {
 }
 _PAGE_START = re.compile(rb"\s*(?:\xef\xbb\xbf)?\s*\{\s*\"data\"\s*:\s*\[")
 # Each reader thread parses slices of about this size, one arrow block each: small enough that
-# two threads keep both cores busy and the extra copy of the input stays small.
+# two threads keep both cores busy and the extra copy of the input stays small...
 _SLICE_BYTES = 8 << 20
+# ...and, for large inputs, about this share of the input (at most _MAX_SLICE_BYTES): fewer
+# slices cost less to stitch (100,000 bodies: 1.47x the orjson floor, not 1.55-1.69x, for 1.72x
+# the JSON in memory, not 1.6x; at 10,000, slices this large would hold 2.6x).
+_SLICE_SHARE = 20
+_MAX_SLICE_BYTES = 32 << 20
 _THREADS = max(1, min(2, os.cpu_count() or 1))
 _pool: ThreadPoolExecutor | None = None
 # Tests set this to send every input down the checked path.
@@ -310,7 +315,8 @@ def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.Dat
     """
     count = len(bodies)
     total = sum(map(len, bodies))
-    slices = -(-total // _SLICE_BYTES)
+    size = min(max(_SLICE_BYTES, total // _SLICE_SHARE), _MAX_SLICE_BYTES)
+    slices = -(-total // size)
     if slices > 1:  # a multiple of the threads, so that none idles at the end
         slices = -(-slices // _THREADS) * _THREADS
     per = max(1, -(-count // max(slices, 1)))
@@ -830,17 +836,10 @@ def _parse_info(info: str | None) -> list[str]:
 def _errors_column(info: pl.Series) -> pl.Series:
     """``parse_info`` over a column, once per distinct text."""
     uniques = info.drop_nulls().unique()
-    lookup = pl.DataFrame(
-        {
-            "info": uniques,
-            "errors": pl.Series(
-                [parse_info(v) for v in uniques.to_list()], dtype=pl.List(pl.String)
-            ),
-        },
-        schema={"info": pl.String, "errors": pl.List(pl.String)},
-    )
-    joined = pl.DataFrame({"info": info}).join(lookup, on="info", how="left", maintain_order="left")
-    return joined["errors"].fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    parsed = pl.Series([*map(parse_info, uniques.to_list()), []], dtype=pl.List(pl.String))
+    # Each text's index among the distinct ones (an enum's codes: no join); null -> the last.
+    codes = info.cast(pl.Enum(uniques)).to_physical().fill_null(len(uniques))
+    return parsed.gather(codes)
 
 
 # --- frames ---------------------------------------------------------------------------------
