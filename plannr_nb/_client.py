@@ -158,10 +158,19 @@ class _ClientBase(Generic[_Transport]):
         from .testing import SimAPI  # test doubles stay out of the runtime import path
 
         if executions is None:
-            from ._history import demo_api_executions
+            from ._demo import demo_now, load_demo_executions
+            from ._history import demo_history
 
-            executions = demo_api_executions()  # today's demo and six months of history
-        api = SimAPI(executions, latency=latency)
+            # Today's demo, and six months of history made only when a request needs it
+            # (0.3 s a process; a notebook that asks for today's executions never does).
+            anchor = demo_now()
+            api = SimAPI(
+                load_demo_executions(now=anchor),
+                latency=latency,
+                more=lambda: demo_history(anchor).executions,
+            )
+        else:
+            api = SimAPI(executions, latency=latency)
         client = cls(
             token=None, base_url=DEMO_BASE_URL, transport=cls._sim_transport(api), cache=cache
         )

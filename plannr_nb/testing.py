@@ -262,6 +262,10 @@ def _created_key(execution: Mapping[str, Any]) -> tuple[int, float, str]:
     return (2, 0.0, "")
 
 
+def _index(executions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(item.get("uuid", "")).lower(): item for item in executions}
+
+
 class SimAPI:
     """The behaviour of Plannr's automation-execution endpoints over ``executions``.
 
@@ -269,6 +273,10 @@ class SimAPI:
     ``account_uuid``: when set, a request whose ``X-PLANNR-ACCOUNT-UUID`` names another account
     gets 403. ``rate_limit`` requests per ``rate_window`` seconds per token (None: no limit, no
     header). ``latency`` delays every answer (seconds). ``max_per_page`` caps ``per_page``.
+    ``more``: a function giving further executions, called only when a request first needs
+    them (a list, or a UUID not among ``executions``); from then on every execution is served,
+    oldest first. The demo passes its six months of history this way, so a notebook that only
+    asks for today's executions never makes it.
     """
 
     def __init__(
@@ -282,9 +290,12 @@ class SimAPI:
         latency: float = 0.0,
         max_per_page: int = _MAX_PER_PAGE,
         clock: Callable[[], float] = time.monotonic,
+        more: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
     ) -> None:
-        self.executions: list[dict[str, Any]] = [dict(item) for item in executions]
-        self._by_uuid = {str(item.get("uuid", "")).lower(): item for item in self.executions}
+        self._executions: list[dict[str, Any]] = [dict(item) for item in executions]
+        self._by_uuid = _index(self._executions)
+        self._more = more
+        self._more_lock = threading.Lock()
         self.token = token
         self.account_uuid = account_uuid
         self.rate_limit = rate_limit
@@ -297,6 +308,24 @@ class SimAPI:
         self._clock = clock
         self._hits: dict[str, collections.deque[float]] = {}
         self._keys: dict[int, tuple[int, float, str]] = {}
+        self._keys_of: list[dict[str, Any]] | None = None
+
+    @property
+    def executions(self) -> list[dict[str, Any]]:
+        """Every execution served (with those of ``more``, made now if not yet)."""
+        if self._more is not None:
+            self._make_more()
+        return self._executions
+
+    def _make_more(self) -> None:
+        with self._more_lock:
+            if self._more is None:  # another request made them meanwhile
+                return
+            served = self._executions + [dict(item) for item in self._more()]
+            served.sort(key=lambda item: _created_key(item)[:2])
+            self._by_uuid = _index(served)
+            self._executions = served
+            self._more = None  # last: a request that sees None sees every execution
 
     # -- the log ----------------------------------------------------------------------------
 
@@ -394,7 +423,7 @@ class SimAPI:
             return self._error(403)
         segments = path[len(_PREFIX) :].strip("/").split("/")
         if segments == ["automation-executions"]:
-            return self._list(self.executions, scheme, netloc, path, query)
+            return self._list(self._listed(query), scheme, netloc, path, query)
         if len(segments) == 2 and segments[0] == "automation-executions":
             return self._get(segments[1], query)
         if (
@@ -408,6 +437,21 @@ class SimAPI:
                 return self._error(404, "No query results for model [AutomationBlueprint].")
             return self._list(items, scheme, netloc, path, query)
         return self._error(404, f"The route {path.lstrip('/')} could not be found.")
+
+    def _listed(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        """What the list endpoint filters: every execution, or those ``filter[uuid]`` names.
+
+        The latter only while ``more`` is not made and ``executions`` holds every one of them:
+        the answer is then the same as over all of them.
+        """
+        wanted = query.get("filter[uuid]")
+        if self._more is None or wanted is None:
+            return self.executions
+        keys = {part.strip().lower() for part in wanted.split(",") if part.strip()}
+        if not keys or any(key not in self._by_uuid for key in keys):
+            return self.executions
+        found = [item for item in self._executions if str(item.get("uuid", "")).lower() in keys]
+        return sorted(found, key=lambda item: _created_key(item)[:2])  # as once merged
 
     def _blueprints(self) -> set[str]:
         return {str(e.get("blueprint_uuid")) for e in self.executions}
@@ -443,6 +487,9 @@ class SimAPI:
         if errors:
             return self._error(422, errors=errors)
         execution = self._by_uuid.get(raw_uuid.lower())
+        if execution is None and self._more is not None:
+            self._make_more()
+            execution = self._by_uuid.get(raw_uuid.lower())
         if execution is None:
             return self._error(404, "No query results for model [AutomationExecution].")
         body = _json({"data": self._render(execution, include)})
@@ -474,8 +521,9 @@ class SimAPI:
         selected = self._filter(items, query)
         if query.get("sort") in _SORTS:
             # Keys parsed once per execution: a fleet of 100,000 is paged 500 at a time.
-            if len(self._keys) != len(self.executions):
-                self._keys = {id(item): _created_key(item) for item in self.executions}
+            if self._keys_of is not self._executions:  # made anew when ``more`` is merged
+                self._keys = {id(item): _created_key(item) for item in self._executions}
+                self._keys_of = self._executions
             keys = self._keys
             selected.sort(key=lambda item: keys[id(item)], reverse=query["sort"][0] == "-")
         total = len(selected)

@@ -872,3 +872,25 @@ def test_the_runtime_client_does_not_import_the_test_doubles(code: str) -> None:
     result = run_python(check)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_the_demo_makes_its_history_only_when_a_request_needs_it() -> None:
+    """A notebook that asks the demo for today's executions never pays for the six months of
+    history (0.3 s); the first list request makes it, once."""
+    code = (
+        "import plannr_nb as pnb, plannr_nb._history as history\n"
+        "made = []\n"
+        "real = history.generate_history\n"
+        "history.generate_history = lambda now=None: made.append(now) or real(now)\n"
+        "with pnb.PlannrClient.demo() as client:\n"
+        "    client.get_execution(pnb.DEMO_STORY_UUID)\n"
+        "    client.fetch_executions([pnb.DEMO_STORY_UUID, pnb.DEMO_RUNNING_UUID])\n"
+        "    assert made == [], made\n"
+        "    listed = client.list_executions()\n"
+        "    client.get_execution(listed[0]['uuid'])\n"
+        "    assert len(made) == 1 and len(listed) > 6000, (made, len(listed))\n"
+        "print('ok')\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

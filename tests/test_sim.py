@@ -87,6 +87,54 @@ def test_account_header_mismatch_is_403() -> None:
     assert api.handle("POST", BASE + path, same).status == 405
 
 
+def test_more_executions_are_made_only_when_a_request_needs_them() -> None:
+    """``more`` is called once, by the first list or the first GET of a UUID it alone holds;
+    from then on the API serves every execution, oldest first, to concurrent requests too."""
+    import threading
+
+    first, rest = EXECUTIONS[:10], EXECUTIONS[10:]
+    calls: list[int] = []
+
+    def more() -> list[dict[str, Any]]:
+        calls.append(1)
+        return rest
+
+    api = SimAPI(first, more=more)
+    assert call(api, f"/api/v1/automation-executions/{first[3]['uuid']}")[0] == 200
+    # A list of UUIDs all among the first: the answer the whole set would give, made without it.
+    expected = sorted(EXECUTIONS, key=lambda e: datetime.fromisoformat(e["created_at"]))
+    whole = SimAPI(expected)
+    for query in ("", "&sort=-created_at", "&sort=created_at&per_page=1&page=2"):
+        path = f"/api/v1/automation-executions?filter[uuid]={first[5]['uuid']},{first[2]['uuid']}"
+        assert call(api, path + query)[2] == call(whole, path + query)[2]
+    assert calls == []
+    assert call(api, "/api/v1/automation-executions/00000000-0000-4000-8000-000000000000")[0] == (
+        404
+    )
+    assert calls == [1]  # the unknown UUID had to be looked for among the rest
+    api = SimAPI(first, more=more)
+    statuses: list[int] = []
+    threads = [
+        threading.Thread(
+            target=lambda: statuses.append(
+                call(api, f"/api/v1/automation-executions/{rest[0]['uuid']}")[0]
+            )
+        )
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 8
+    assert calls == [1, 1]
+    status, _, body = call(api, "/api/v1/automation-executions?per_page=100")
+    assert status == 200
+    served = [item["uuid"] for item in body["data"]]
+    assert served == [e["uuid"] for e in expected]
+    assert len(api.executions) == len(EXECUTIONS)
+
+
 def test_list_paginates_laravel_style() -> None:
     """per_page defaults to 15; links/meta describe the pages; next is null on the last."""
     api = SimAPI(EXECUTIONS)
