@@ -26,7 +26,8 @@ runs, minus the RSS once the bodies are generated and a first call on 2,000 bodi
 (``/proc/self/clear_refs`` resets the mark).
 Correctness: our frames are checked against a slow reference (``json`` +
 ``datetime.fromisoformat``) on a sample and against pandas' row counts and timestamps in full.
-Prints figures, not a pass/fail verdict; ``--quick`` (2,000 bodies, 1 repeat) is a smoke test.
+Prints figures, not a pass/fail verdict; ``--quick`` (2,000 bodies, 1 repeat, 50 small calls,
+one fresh interpreter) is a smoke test.
 """
 
 from __future__ import annotations
@@ -263,7 +264,7 @@ def _fmt_mb(value: int | None, size: int) -> str:
     return f"{value / 1e6:,.0f} MB ({value / size:.2f}x)"
 
 
-def bench(size: int, repeat: int, memory: bool) -> dict[str, Any]:
+def bench(size: int, repeat: int, memory: bool, warm: int = WARM) -> dict[str, Any]:
     bodies = make_bodies(size)
     dicts = [orjson.loads(body) for body in bodies]
     total = sum(map(len, bodies))
@@ -272,7 +273,7 @@ def bench(size: int, repeat: int, memory: bool) -> dict[str, Any]:
         f"(average {total / size / 1e3:.2f} KB); median of {repeat} interleaved run(s)"
     )
     for runner in RUNNERS.values():  # first-call costs (lazy imports, caches) are not timed
-        runner(bodies[:WARM], dicts[:WARM])
+        runner(bodies[:warm], dicts[:warm])
     times: dict[str, list[float]] = {name: [] for name in RUNNERS}
     cpu: dict[str, list[float]] = {name: [] for name in RUNNERS}
     results: dict[str, Any] = {}
@@ -359,7 +360,7 @@ print(imported - start, first - imported, second - first)
 """
 
 
-def small_inputs(calls: int = 200) -> None:
+def small_inputs(calls: int = 200, fresh: int = 5) -> None:
     """Fixed costs: one execution to frames (what notebook 01 does on every run)."""
     body = make_bodies(1, seed=7)[0]
     obj = orjson.loads(body)
@@ -380,7 +381,7 @@ def small_inputs(calls: int = 200) -> None:
             f"min {min(values) * 1e3:6.2f} ms ({calls} calls after import)"
         )
     runs = []
-    for _ in range(5):
+    for _ in range(fresh):
         done = subprocess.run(
             [sys.executable, "-c", f"BODY = {body!r}\n{_FIRST_CALL}"],
             capture_output=True,
@@ -390,7 +391,7 @@ def small_inputs(calls: int = 200) -> None:
         runs.append([float(v) for v in done.stdout.split()])
     imported, first, second = (statistics.median(column) for column in zip(*runs, strict=True))
     print(
-        f"fresh interpreter (median of 5): import plannr_nb {imported * 1e3:.0f} ms, first "
+        f"fresh interpreter (median of {fresh}): import plannr_nb {imported * 1e3:.0f} ms, first "
         f"build_frames([dict]) {first * 1e3:.1f} ms, second {second * 1e3:.1f} ms"
     )
 
@@ -399,7 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="2,000 bodies, 1 repeat")
+    parser.add_argument(
+        "--quick", action="store_true", help="2,000 bodies, 1 repeat, fewer small calls"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory children")
     parser.add_argument("--child", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -418,9 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     failed = False
     for size in sizes:
-        outcome = bench(size, repeat, memory=not args.no_memory)
+        warm = WARM // 10 if args.quick else WARM
+        outcome = bench(size, repeat, memory=not args.no_memory, warm=warm)
         failed = failed or bool(outcome["problems"])
-    small_inputs(50 if args.quick else 200)
+    small_inputs(*((50, 1) if args.quick else (200, 5)))
     return 1 if failed else 0
 
 
