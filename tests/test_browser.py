@@ -1,8 +1,8 @@
 """JupyterLab in a real Chromium: the bundled notebooks run and draw, and the explorer works.
 
 One JupyterLab (loopback, no token, its own temporary Jupyter dirs, over a fresh copy of
-``notebooks/``) and one headless Chromium serve the whole module. Screenshots land in
-``artifacts/browser/`` on success and failure alike.
+``notebooks/``) and one headless Chromium serve the whole module. A failing test leaves a
+screenshot in ``artifacts/browser/``; ``PLANNR_NB_SCREENSHOTS=1`` keeps one of every test.
 
 Run just this file: ``.venv/bin/python -m pytest tests/test_browser.py -v``.
 """
@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,11 +27,13 @@ from hostile import Beacon, corpus, hostile_executions
 import plannr_nb
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Dialog, Locator, Page, ViewportSize
+    from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, ViewportSize
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
+#: Set to 1 for a picture of every browser test, not only of those that fail (11 s more).
+SCREENSHOTS_ENV = "PLANNR_NB_SCREENSHOTS"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -115,16 +118,26 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser tab with a large viewport."""
+@pytest.fixture(scope="module")
+def lab_context(browser: Browser) -> Iterator[BrowserContext]:
+    """One browser context for the module's JupyterLab tabs: Lab's scripts are fetched and
+    compiled once (its HTTP and code caches), not once a test."""
     context = browser.new_context(viewport=VIEWPORT)
-    tab = context.new_page()
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(lab_context: BrowserContext) -> Iterator[Page]:
+    """A fresh browser tab with a large viewport (``?reset`` gives each a fresh workspace)."""
+    tab = lab_context.new_page()
     tab.set_default_timeout(30_000)
     try:
         yield tab
     finally:
-        context.close()
+        tab.close()
 
 
 # JupyterLab steps -----------------------------------------------------------------------------
@@ -265,7 +278,9 @@ def screenshot_whole_notebook(page: Page, path: Path) -> None:
 
 
 def screenshot_element(page: Page, element: Locator, path: Path) -> None:
-    """Grow the window to fit the element, then picture just the element."""
+    """Grow the window to fit the element, then picture just the element (if asked for)."""
+    if not every_picture():
+        return
     box = element.bounding_box()
     height = int(box["height"]) if box else 0
     page.set_viewport_size(
@@ -279,7 +294,15 @@ def screenshot_element(page: Page, element: Locator, path: Path) -> None:
         page.set_viewport_size(VIEWPORT)
 
 
+def every_picture() -> bool:
+    """Whether passing tests keep their pictures too ($PLANNR_NB_SCREENSHOTS=1)."""
+    return os.environ.get(SCREENSHOTS_ENV, "") not in ("", "0")
+
+
 def _safe_screenshot(take: Callable[[], object], path: Path) -> None:
+    """Take the picture if the test is failing (called from its ``finally``), or if asked."""
+    if sys.exc_info()[0] is None and not every_picture():
+        return
     try:
         take()
     except Exception as exc:  # a failed picture must not hide the test's own failure
