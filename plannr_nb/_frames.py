@@ -260,7 +260,7 @@ def _part(table: pa.Table, start: int, page: bool) -> tuple[pa.Table, pa.Table]:
     return pa.table(out), steps_table
 
 
-def _read_slice(bodies: Sequence[Any], start: int, page: bool) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _read_slice(bodies: Sequence[Any], start: int, page: bool) -> tuple[pa.Table, pa.Table]:
     data = b"\n".join(bodies)
     read = pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1)
     for multiline in (False, True):  # pretty bodies span lines: the slower mode reads them
@@ -274,7 +274,7 @@ def _read_slice(bodies: Sequence[Any], start: int, page: bool) -> tuple[pl.DataF
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
         if table.num_rows == len(bodies):  # one row a body, or the reading is not what it seems
-            return _polars_part(*_part(table, start, page), start=start, page=page)
+            return _part(table, start, page)
     raise _Unsound
 
 
@@ -283,8 +283,9 @@ def _polars_part(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """A part's flat frames; ``body`` made global.
 
-    The steps' derived columns come later, once for all parts: polars in the reader threads
-    competes with its own thread pool and cost more than it saved.
+    Made in the calling thread, not the readers: polars has a thread pool of its own, which the
+    readers' parsing would compete with. The steps' derived columns come later, once for all
+    parts.
     """
     local = pl.col("body") if page else pl.int_range(pl.len(), dtype=pl.Int64)
     times = pl.col("executed_at_list")
@@ -322,11 +323,16 @@ def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.Dat
     per = max(1, -(-count // max(slices, 1)))
     starts = range(0, count, per)
     if len(starts) == 1:
-        parts = [_read_slice(bodies, 0, page)]
+        parts = [_polars_part(*_read_slice(bodies, 0, page), start=0, page=page)]
     else:
+        # The readers parse (arrow lets go of the GIL); this thread, idle otherwise, turns each
+        # slice into polars as soon as it is read, in order.
         futures = [_reader_pool().submit(_read_slice, bodies[s : s + per], s, page) for s in starts]
         try:
-            parts = [future.result() for future in futures]
+            parts = [
+                _polars_part(*future.result(), start=s, page=page)
+                for future, s in zip(futures, starts, strict=True)
+            ]
         finally:
             for future in futures:
                 future.cancel()
