@@ -4,8 +4,9 @@ Usage::
 
     python benchmarks/bench_frames.py [--sizes 10000 100000] [--repeat 3] [--quick]
 
-For each size, in one run and interleaved (so a busy machine slows every method alike), the
-median of ``--repeat`` timings of:
+For each size, in one run and interleaved (so a busy machine slows every method alike), in an
+order that turns each repeat (so that no method always follows the same one), the median of
+``--repeat`` timings of:
 
 * floor: ``orjson.loads`` of each body (reading JSON at all; results discarded);
 * ``build_frames(bodies)``: the default call, accounts frame included (what users call);
@@ -277,8 +278,12 @@ def bench(size: int, repeat: int, memory: bool, warm: int = WARM) -> dict[str, A
     times: dict[str, list[float]] = {name: [] for name in RUNNERS}
     cpu: dict[str, list[float]] = {name: [] for name in RUNNERS}
     results: dict[str, Any] = {}
-    for _ in range(repeat):
-        for name, runner in RUNNERS.items():
+    names = list(RUNNERS)
+    for turn in range(repeat):
+        # The order turns each repeat: a method that always ran first after another (floor,
+        # say, whose Python objects are freed just before) would always pay for its memory.
+        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+            runner = RUNNERS[name]
             results.pop(name, None)
             gc.collect()
             start, start_cpu = time.perf_counter(), time.process_time()
