@@ -4,8 +4,8 @@ Usage::
 
     python benchmarks/bench_frames.py [--sizes 10000 100000] [--repeat 3] [--quick]
 
-For each size, in one run and interleaved (so a busy machine slows every method alike), in an
-order that turns each repeat (so that no method always follows the same one), the median of
+For each size, in one run and interleaved (so a busy machine slows every method alike), in a
+new (seeded) order each repeat, so that no method always follows the same one, the median of
 ``--repeat`` timings of:
 
 * floor: ``orjson.loads`` of each body (reading JSON at all; results discarded);
@@ -38,6 +38,7 @@ import gc
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -278,11 +279,13 @@ def bench(size: int, repeat: int, memory: bool, warm: int = WARM) -> dict[str, A
     times: dict[str, list[float]] = {name: [] for name in RUNNERS}
     cpu: dict[str, list[float]] = {name: [] for name in RUNNERS}
     results: dict[str, Any] = {}
-    names = list(RUNNERS)
-    for turn in range(repeat):
-        # The order turns each repeat: a method that always ran first after another (floor,
-        # say, whose Python objects are freed just before) would always pay for its memory.
-        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+    shuffle = random.Random(size).shuffle
+    for _ in range(repeat):
+        # A new order each repeat (seeded): a method that always ran right after another (the
+        # floor, say, whose Python objects are freed just before) would always pay for memory.
+        names = list(RUNNERS)
+        shuffle(names)
+        for name in names:
             runner = RUNNERS[name]
             results.pop(name, None)
             gc.collect()
