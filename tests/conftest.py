@@ -485,15 +485,13 @@ BAD_INPUTS: list[tuple[str, dict[str, Any]]] = [
 def edge_reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportRuns]:
     """Report runs that end badly, and the README's ticket example, each once, no token:
 
-    ``nothing``: 02 on a mistyped UUID (exit 3); ``unknown``: 01 --demo on an unknown UUID
-    (exit 3); ``fails``: a notebook of ours whose cell raises (exit 1); ``readme``: the
-    README's ``plannr-nb report 03_report ...`` command as written, in an empty folder;
-    ``bad-0``... : ``BAD_INPUTS`` as ``--param`` (exit 3).
+    ``unknown``: 01 --demo on an unknown UUID (exit 3); ``fails``: a notebook of ours whose
+    cell raises (exit 1); ``readme``: the README's ``plannr-nb report 03_report ...`` command
+    as written, in an empty folder; ``bad-0``... : ``BAD_INPUTS`` as ``--param`` (exit 3).
     """
     folder = tmp_path_factory.mktemp("edge-reports")
     quiet = ("--quiet", "--output", "r.html")
     plans = {
-        "nothing": Plan(("02", "--uuid", "not-a-uuid", *quiet), "r.html", "r.ipynb"),
         "unknown": Plan(("01", "--demo", "--uuid", MISSING, *quiet), "r.html", "r.ipynb"),
         "fails": Plan(
             ("fails.ipynb", "--quiet", "--output", "f.html"),

@@ -219,8 +219,11 @@ def test_every_notebook_says_in_words_that_nothing_was_fetched(
 
 @pytest.mark.slow
 def test_report_exits_3_when_nothing_was_fetched(edge_reports: ReportRuns) -> None:
-    """plannr-nb report 02 --uuid not-a-uuid: exit 3, a sentence on stderr, the report says why."""
-    run = edge_reports["nothing"]
+    """plannr-nb report 02 on a mistyped UUID: exit 3, a sentence on stderr, the report says
+    why (the run of ``BAD_INPUTS``' 02 with ``uuids``)."""
+    run = edge_reports[
+        f"bad-{BAD_INPUTS.index(('02_compare_executions', {'uuids': 'not-a-uuid'}))}"
+    ]
     result = run.result
     assert result.returncode == 3, result.stderr
     assert "none of the 1 input given could be fetched" in result.stderr
