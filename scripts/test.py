@@ -6,9 +6,11 @@ The browser test runs when Chromium is at /usr/bin/chromium (or PLANNR_NB_CHROMI
 PLANNR_NB_REQUIRE_BROWSER=1 to make its absence a failure (CI does).
 
 With no pytest option the suite runs in two lanes at once: ``tests/test_browser.py``
-(JupyterLab and Chromium, which share no fixture with the rest) in a second pytest process,
-started first, and everything else in this one; the browser lane's output is shown when both
-are done, and the worst exit code wins. With options, one pytest runs what they select.
+(JupyterLab and Chromium) and then the hostile-server client tests, which share no fixture with
+the rest, in a second pytest process, started first, and everything else in this one; the
+second lane's output is shown when both are done, and the worst exit code wins. The browser
+tests mostly wait on the browser, and the client tests on sockets: together the two lanes end
+at about the same time. With options, one pytest runs what they select.
 """
 
 from __future__ import annotations
@@ -23,13 +25,18 @@ from pathlib import Path
 
 from _bootstrap import BIN, ROOT, ensure_venv
 
-BROWSER_LANE = "tests/test_browser.py"
+#: The second lane's test files, in the order it runs them.
+SECOND_LANE = (
+    "tests/test_browser.py",
+    "tests/test_client_hostile.py",
+    "tests/test_client_secrets.py",
+)
 
 
-def _start_browser_lane(pytest: list[str], folder: Path) -> subprocess.Popen[bytes]:
-    """The browser tests in their own pytest (own temporary folder, no cache writes), output to
-    ``folder/browser.log``."""
-    command = [*pytest, "-p", "no:cacheprovider", f"--basetemp={folder / 'tmp'}", BROWSER_LANE]
+def _start_second_lane(pytest: list[str], folder: Path) -> subprocess.Popen[bytes]:
+    """The second lane's tests in their own pytest (own temporary folder, no cache writes),
+    output to ``folder/browser.log``."""
+    command = [*pytest, "-p", "no:cacheprovider", f"--basetemp={folder / 'tmp'}", *SECOND_LANE]
     print("+ (second lane, output at the end)", " ".join(command), flush=True)
     with (folder / "browser.log").open("wb") as log:
         return subprocess.Popen(
@@ -54,20 +61,21 @@ def main() -> int:
     pytest = [str(python), "-m", "pytest", "--durations=15"]
     options = sys.argv[1:]
     with tempfile.TemporaryDirectory(prefix="plannr-nb-test-") as tmp:
-        lane = None if options else _start_browser_lane(pytest, Path(tmp))
+        lane = None if options else _start_second_lane(pytest, Path(tmp))
         try:
             for command in checks:
                 print("+", " ".join(command), flush=True)
                 code = subprocess.run(command, cwd=ROOT, check=False).returncode
                 if code != 0:
                     return code
-            command = [*pytest, *options] if options else [*pytest, "--ignore", BROWSER_LANE]
+            ignored = [word for path in SECOND_LANE for word in ("--ignore", path)]
+            command = [*pytest, *options] if options else [*pytest, *ignored]
             print("+", " ".join(command), flush=True)
             code = subprocess.run(command, cwd=ROOT, check=False).returncode
             if lane is None:
                 return code
             lane_code = lane.wait()
-            print(f"\n+ second lane ({BROWSER_LANE}), exit code {lane_code}:", flush=True)
+            print(f"\n+ second lane ({' '.join(SECOND_LANE)}), exit code {lane_code}:", flush=True)
             sys.stdout.write((Path(tmp) / "browser.log").read_text(errors="replace"))
             return code or lane_code
         finally:
