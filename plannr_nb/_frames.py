@@ -106,8 +106,8 @@ _PAGE_START = re.compile(rb"\s*(?:\xef\xbb\xbf)?\s*\{\s*\"data\"\s*:\s*\[")
 # two threads keep both cores busy and the extra copy of the input stays small...
 _SLICE_BYTES = 8 << 20
 # ...and, for large inputs, about this share of the input (at most _MAX_SLICE_BYTES): fewer
-# slices cost less to stitch (100,000 bodies: 1.47x the orjson floor, not 1.55-1.69x, for 1.72x
-# the JSON in memory, not 1.6x; at 10,000, slices this large would hold 2.6x).
+# slices cost less to stitch (100,000 bodies, memory warm: 1.47x the orjson floor, not
+# 1.55-1.69x, for 1.7x the JSON in memory, not 1.6x; at 10,000 they would hold 2.6x).
 _SLICE_SHARE = 20
 _MAX_SLICE_BYTES = 32 << 20
 _THREADS = max(1, min(2, os.cpu_count() or 1))

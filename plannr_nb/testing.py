@@ -266,6 +266,11 @@ def _index(executions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {str(item.get("uuid", "")).lower(): item for item in executions}
 
 
+def _oldest_first(executions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sorted by ``created_at`` (stable: equal instants keep their order)."""
+    return sorted(executions, key=lambda item: _created_key(item)[:2])
+
+
 class SimAPI:
     """The behaviour of Plannr's automation-execution endpoints over ``executions``.
 
@@ -321,8 +326,7 @@ class SimAPI:
         with self._more_lock:
             if self._more is None:  # another request made them meanwhile
                 return
-            served = self._executions + [dict(item) for item in self._more()]
-            served.sort(key=lambda item: _created_key(item)[:2])
+            served = _oldest_first(self._executions + [dict(item) for item in self._more()])
             self._by_uuid = _index(served)
             self._executions = served
             self._more = None  # last: a request that sees None sees every execution
@@ -451,7 +455,7 @@ class SimAPI:
         if not keys or any(key not in self._by_uuid for key in keys):
             return self.executions
         found = [item for item in self._executions if str(item.get("uuid", "")).lower() in keys]
-        return sorted(found, key=lambda item: _created_key(item)[:2])  # as once merged
+        return _oldest_first(found)  # the order they will have among all of them
 
     def _blueprints(self) -> set[str]:
         return {str(e.get("blueprint_uuid")) for e in self.executions}
