@@ -155,20 +155,13 @@ class _ClientBase(Generic[_Transport]):
         ``executions`` replaces the dataset; ``latency`` (seconds) slows each simulated answer.
         A UUID not in the dataset is a :class:`~plannr_nb.NotFoundError` that says so.
         """
-        from .testing import SimAPI  # test doubles stay out of the runtime import path
+        # Test doubles stay out of the runtime import path.
+        from .testing import SimAPI, demo_api
 
+        # demo_api() makes its six months of history only when a request needs it (0.3 s a
+        # process; a notebook that asks for today's executions never does).
         if executions is None:
-            from ._demo import demo_now, load_demo_executions
-            from ._history import demo_history
-
-            # Today's demo, and six months of history made only when a request needs it
-            # (0.3 s a process; a notebook that asks for today's executions never does).
-            anchor = demo_now()
-            api = SimAPI(
-                load_demo_executions(now=anchor),
-                latency=latency,
-                more=lambda: demo_history(anchor).executions,
-            )
+            api = demo_api(latency=latency)
         else:
             api = SimAPI(executions, latency=latency)
         client = cls(

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final
 
-from ._demo import DEMO_BLUEPRINT_UUIDS, demo_now, load_demo_executions
+from ._demo import DEMO_BLUEPRINT_UUIDS, demo_now
 from ._payloads import execution_payload, step_payload
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "History",
     "HistoryFacts",
     "PlantedStall",
-    "demo_api_executions",
     "demo_history",
     "generate_history",
 ]
@@ -468,15 +467,3 @@ def demo_history(now: datetime | None = None) -> History:
     read-only. ``generate_history(now)`` gives the same executions and facts.
     """
     return generate_history(now or demo_now())
-
-
-def demo_api_executions(now: datetime | None = None) -> list[dict[str, Any]]:
-    """What the demo's simulated API serves: today's demo executions and the fleet history.
-
-    Both anchored to the same present (``now``, default :func:`~plannr_nb._demo.demo_now`),
-    oldest first, so the list endpoint pages them as one history.
-    """
-    anchor = now or demo_now()
-    served = load_demo_executions(now=anchor) + demo_history(anchor).executions
-    served.sort(key=lambda item: datetime.fromisoformat(item["created_at"]).astimezone(UTC))
-    return served

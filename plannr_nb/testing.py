@@ -34,6 +34,8 @@ or replaced bodies).
   for tests of what sockets change: latency, timeouts, resets, cut bodies, concurrency.
 * :func:`record_sleeps` makes a client skip its waits (retry backoff, ``Retry-After``) and
   record them, so a test of retries takes no time and can check the waits.
+* :func:`demo_api` is the demo's API (what :meth:`PlannrClient.demo()
+  <plannr_nb.PlannrClient.demo>` serves): today's demo executions and six months of history.
 * :func:`fake_executions` makes any number of executions of the documented shape;
   :func:`execution_payload` and :func:`step_payload` build one of your own (documented key
   order, ``next_step``/``previous_step`` derived from the steps), as the demo data does.
@@ -87,6 +89,7 @@ __all__ = [
     "SimResponse",
     "SimServer",
     "SimTransport",
+    "demo_api",
     "execution_payload",
     "fake_executions",
     "record_sleeps",
@@ -859,6 +862,36 @@ _STEP_NAMES: Final = (
     "Update client stage",
     "Notify adviser",
 )
+
+
+def demo_api(now: datetime | None = None, *, latency: float = 0.0) -> SimAPI:
+    """The demo's simulated API: what :meth:`~plannr_nb.PlannrClient.demo` serves.
+
+    Today's demo executions, and six months of fleet history made only when a request first
+    needs it (a list, or a UUID not among today's executions), both anchored to the same
+    present and served oldest first.
+
+    Parameters
+    ----------
+    now : datetime | None, optional
+        The present the data is anchored to; default: the demo's (today).
+    latency : float, optional
+        Seconds every answer is delayed.
+
+    Returns
+    -------
+    SimAPI
+        A fresh simulation (its own request log); the history itself is made once a process.
+    """
+    from ._demo import demo_now, load_demo_executions
+    from ._history import demo_history
+
+    anchor = now or demo_now()
+    return SimAPI(
+        load_demo_executions(now=anchor),
+        latency=latency,
+        more=lambda: demo_history(anchor).executions,
+    )
 
 
 def fake_executions(

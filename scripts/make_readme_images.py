@@ -100,11 +100,11 @@ def fleet_images() -> None:
 
     import plannr_nb as pnb
     from plannr_nb._demo import DEMO_SNAPSHOT
-    from plannr_nb._history import demo_api_executions
+    from plannr_nb.testing import demo_api
 
     with tempfile.TemporaryDirectory() as folder:
         store = pnb.open_store(folder)
-        with pnb.PlannrClient.demo(demo_api_executions(DEMO_SNAPSHOT)) as client:
+        with pnb.PlannrClient.demo(demo_api(DEMO_SNAPSHOT).executions) as client:
             client.sync(store, include_account=True, progress=False)
         executions, steps = store.executions, store.steps
         trend = pnb.failure_trend(

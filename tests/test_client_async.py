@@ -21,8 +21,7 @@ from plannr_nb import (
     ValidationError,
 )
 from plannr_nb._demo import load_demo_executions
-from plannr_nb._history import demo_api_executions
-from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, fake_executions
+from plannr_nb.testing import AsyncSimTransport, SimAPI, SimServer, demo_api, fake_executions
 
 EXECUTIONS = fake_executions(150, seed=13)
 UUIDS = [e["uuid"] for e in EXECUTIONS]
@@ -121,7 +120,7 @@ def test_async_timeout_over_socket() -> None:
 def test_demo_serves_the_bundled_dataset_through_the_request_path() -> None:
     """PlannrClient.demo(): no token, no network, real requests to the simulated API."""
     demo = load_demo_executions()
-    served = demo_api_executions()  # today's demo executions and six months of history
+    served = demo_api().executions  # today's demo executions and six months of history
     assert len(served) > len(demo) + 5000
     assert {e["uuid"] for e in demo} < {e["uuid"] for e in served}
     with PlannrClient.demo() as client:
@@ -144,7 +143,7 @@ def test_demo_serves_the_bundled_dataset_through_the_request_path() -> None:
 
 def test_demo_filters_and_blueprints() -> None:
     """The demo honours client filters and the blueprint route."""
-    demo = demo_api_executions()
+    demo = demo_api().executions
     blueprint = demo[0]["blueprint_uuid"]
     account = next(e["account"]["uuid"] for e in demo if e.get("account"))
     with PlannrClient.demo() as client:
@@ -173,7 +172,7 @@ def test_async_demo() -> None:
             result = await client.fetch_executions([e["uuid"] for e in listed])
             return len(result)
 
-    assert asyncio.run(main()) == len(demo_api_executions())
+    assert asyncio.run(main()) == len(demo_api().executions)
 
 
 def test_frames_accept_what_the_client_returns() -> None:

@@ -219,7 +219,8 @@ def test_charts_stay_small_and_carry_the_data() -> None:
 def test_the_demo_serves_its_history_anchored_with_todays_demo() -> None:
     """demo(): today's demo and the six-month history share one present, generated once."""
     from plannr_nb._demo import DEMO_SNAPSHOT, DEMO_STORY_UUID, demo_now, load_demo_executions
-    from plannr_nb._history import demo_api_executions, demo_history, generate_history
+    from plannr_nb._history import demo_history, generate_history
+    from plannr_nb.testing import demo_api
 
     anchor = demo_now()
     assert demo_history() is demo_history()  # cached per process
@@ -235,7 +236,7 @@ def test_the_demo_serves_its_history_anchored_with_todays_demo() -> None:
         on_file["created_at"]
     )
     assert moved == anchor - DEMO_SNAPSHOT
-    served = demo_api_executions()
+    served = demo_api().executions
     created = [datetime.fromisoformat(e["created_at"]) for e in served]
     assert created == sorted(created)
     assert max(created) <= anchor

@@ -20,10 +20,9 @@ from fleet_data import NOW, history
 from plannr_nb._client import AsyncPlannrClient, PlannrClient
 from plannr_nb._demo import load_demo_executions
 from plannr_nb._errors import InvalidUUIDError, ServerError
-from plannr_nb._history import demo_api_executions
 from plannr_nb._store import Store, open_store
 from plannr_nb._sync import SyncSummary, async_sync, sync
-from plannr_nb.testing import SimAPI, SimServer, SimTransport
+from plannr_nb.testing import SimAPI, SimServer, SimTransport, demo_api
 
 TOKEN = "canary-token-for-sync-tests-0123456789"
 LIST = "/api/v1/automation-executions"
@@ -330,7 +329,7 @@ def test_cli_sync_on_the_demo_into_a_store(tmp_path: Path) -> None:
     target = tmp_path / "store"
     first = _cli("--demo", "--store", str(target), "--quiet", PLANNR_ACCESS_TOKEN=TOKEN)
     assert first.returncode == 0, first.stderr
-    served = len(demo_api_executions())  # the count does not depend on the anchor
+    served = len(demo_api().executions)  # the count does not depend on the anchor
     assert f"Synced into {target}: {served} new, 0 updated" in first.stdout
     store = open_store(target)
     stored = store.executions.collect()
