@@ -342,7 +342,7 @@ def _read_group(bodies: Sequence[Any], page: bool) -> tuple[pl.DataFrame, pl.Dat
         executions.append(part_executions)
         steps.append(part_steps.with_columns(pl.col("row") + rows))
         rows += part_executions.height
-    return pl.concat(executions, rechunk=False), pl.concat(steps, rechunk=False)
+    return pl.concat(executions, rechunk=True), pl.concat(steps, rechunk=True)
 
 
 def _polars(table: pa.Table) -> pl.DataFrame:
@@ -904,28 +904,23 @@ def _steps_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
             pl.col("row").set_sorted(),
             *(pl.col(name).cast(dtype) for name, dtype in STEP_SCHEMA.items()),
         )
+        .rechunk()  # the shift leaves two chunks in previous_at and gap
     )
 
 
 def _executions_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFrame:
     """Per-execution aggregates grouped on the integer row, not on the uuid text."""
-    # Failures are few: aggregate only the steps that have them.
+    # Failures are few: aggregate only the steps that have them (a step with errors has failed).
     failed = (
         steps.filter(pl.col("failed"))
         .group_by("row")
         .agg(
             failed_step_count=pl.len().cast(pl.Int64),
             first_failed_step=pl.col("name").first(),
-        )
-    )
-    errors = (
-        steps.filter(pl.col("errors").list.len() > 0)
-        .group_by("row")
-        .agg(
             errors=pl.col("errors")
             .list.explode(keep_nulls=False, empty_as_null=False)
             .drop_nulls()
-            .unique(maintain_order=True)
+            .unique(maintain_order=True),
         )
     )
     account_name = pl.coalesce(
@@ -954,8 +949,7 @@ def _executions_from(executions: pl.DataFrame, steps: pl.DataFrame) -> pl.DataFr
         first_executed_at=pl.col("first_executed_at"),
         last_executed_at=pl.col("last_executed_at"),
     )
-    for other in (failed, errors):
-        frame = frame.join(other, on="row", how="left", maintain_order="left")
+    frame = frame.join(failed, on="row", how="left", maintain_order="left")
     return frame.with_columns(
         pl.col("executed_step_count", "failed_step_count").fill_null(0),
         pl.col("errors").fill_null(pl.lit([], dtype=pl.List(pl.String))),

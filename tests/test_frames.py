@@ -19,8 +19,10 @@ from polars.testing import assert_frame_equal
 import plannr_nb
 from plannr_nb import (
     ResponseFormatError,
+    _frames,
     accounts_frame,
     executions_frame,
+    load_demo_executions,
     parse_info,
     steps_frame,
 )
@@ -727,3 +729,28 @@ def test_reading_bodies_copies_nothing_into_arrows_default_pool() -> None:
     size, default_pool = map(int, result.stdout.split())
     assert size > 16_000_000
     assert default_pool < size // 10, (size, default_pool)  # it was more than the size
+
+
+@pytest.mark.parametrize("form", ["bodies", "page"])
+def test_reading_in_many_slices_gives_the_same_frames_each_in_one_chunk(
+    form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large inputs are read in slices, one arrow chunk each: the frames are those of one read,
+    each column one chunk (a user's first filter or sort is twice as slow over many chunks)."""
+    demo = load_demo_executions()
+    runs = [{**run, "uuid": f"{i:032x}"} for i, run in enumerate(demo * 4)]
+    runs[5] = {**runs[2], "status": "a later copy"}  # a duplicate across slices: the last wins
+    if form == "page":
+        bodies = [json.dumps({"data": runs[i : i + 7]}).encode() for i in range(0, len(runs), 7)]
+    else:
+        bodies = [json.dumps(run).encode() for run in runs]
+    whole = build_frames(bodies)
+    monkeypatch.setattr(_frames, "_SLICE_BYTES", 3_000)
+    monkeypatch.setattr(_frames, "_SLICE_SHARE", len(bodies))
+    sliced = build_frames(bodies)
+    assert len(bodies) > 8  # many slices of one or two bodies each
+    for one, many in zip(whole, sliced, strict=True):
+        assert_frame_equal(many, one)
+        chunked = {name: many[name].n_chunks() for name in many.columns}
+        assert set(chunked.values()) == {1}, chunked
+    assert whole.executions.height == len(runs) - 1
