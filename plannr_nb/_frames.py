@@ -1136,10 +1136,13 @@ _READABLE_KEYS = ("name", "title", "label", "email", "number", "value", "address
 
 def _readable(value: Any) -> str | None:
     """A relation field reduced to something a person can read."""
-    if value is None or value in ("", [], {}):
+    if value is None:
         return None
     if isinstance(value, str):
-        return None if _PLACEHOLDER.match(value.strip()) else value
+        # The placeholder test only where one could be: an account has dozens of texts.
+        if not value or ("App\\" in value and _PLACEHOLDER.match(value.strip())):
+            return None
+        return value
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int | float):
