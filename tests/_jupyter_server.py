@@ -135,6 +135,8 @@ def jupyter_lab(root: Path, home: Path, env: dict[str, str] | None = None) -> It
         f"--LabApp.workspaces_dir={home / 'workspaces'}",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        # window.jupyterapp: a test's tab opens notebooks with Lab's own commands, no reload
+        "--LabApp.expose_app_in_browser=True",
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(

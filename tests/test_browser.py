@@ -27,7 +27,15 @@ from hostile import Beacon, corpus, hostile_executions
 import plannr_nb
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page, ViewportSize
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Dialog,
+        Locator,
+        Page,
+        ViewportSize,
+    )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -129,23 +137,85 @@ def lab_context(browser: Browser) -> Iterator[BrowserContext]:
         context.close()
 
 
-@pytest.fixture
-def page(lab_context: BrowserContext) -> Iterator[Page]:
-    """A fresh browser tab with a large viewport (``?reset`` gives each a fresh workspace)."""
-    tab = lab_context.new_page()
+def _new_tab(context: BrowserContext) -> Page:
+    tab = context.new_page()
     tab.set_default_timeout(30_000)
+    return tab
+
+
+@pytest.fixture
+def fresh_page(lab_context: BrowserContext) -> Iterator[Page]:
+    """A tab of its own for one test, closed after it."""
+    tab = _new_tab(lab_context)
     try:
         yield tab
     finally:
         tab.close()
 
 
+@pytest.fixture(scope="module")
+def lab_tab(lab_context: BrowserContext) -> Iterator[Page]:
+    """One tab for the tests on the module's JupyterLab: Lab loads once, not once a test (about
+    2.5 core-seconds a load)."""
+    tab = _new_tab(lab_context)
+    try:
+        yield tab
+    finally:
+        tab.close()
+
+
+@pytest.fixture
+def page(lab_tab: Page) -> Page:
+    """The module's Lab tab, for a test on its Lab: ``open_notebook`` closes what the test
+    before left open (a test removes any listener it adds)."""
+    return lab_tab
+
+
 # JupyterLab steps -----------------------------------------------------------------------------
 
 
+# Close every document in Lab's main area, shutting its kernel down: no "save?" dialog (autosave
+# is off, and no test keeps its changes).
+_CLOSE_ALL = """async () => {
+  for (const widget of Array.from(window.jupyterapp.shell.widgets('main'))) {
+    const context = widget.context;
+    if (context) {
+      context.model.dirty = false;
+      await context.sessionContext.shutdown();
+    }
+    widget.dispose();
+  }
+}"""
+_OPEN = "path => window.jupyterapp.commands.execute('docmanager:open', {path})"
+_CURRENT_PATH = """() => {
+  const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  return widget && widget.context ? widget.context.path : null;
+}"""
+
+
+def _on_lab(page: Page, lab: Lab) -> bool:
+    return page.url.startswith(f"{lab.url}/lab")
+
+
 def open_notebook(page: Page, lab: Lab, name: str) -> None:
-    """Open a notebook and wait until its kernel says Idle in the status bar."""
-    page.goto(f"{lab.url}/lab/tree/{name}?reset")
+    """Open a notebook, alone, and wait until its kernel says Idle in the status bar.
+
+    A tab already on this Lab keeps it: what is open there is closed and the notebook opened
+    with Lab's own command. Otherwise (or if that fails) Lab loads with the notebook, in a fresh
+    workspace (``?reset``).
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    opened = False
+    if _on_lab(page, lab):
+        try:
+            page.evaluate(_CLOSE_ALL)
+            page.evaluate(_OPEN, name)
+            opened = True
+        except PlaywrightError as exc:
+            print(f"opening {name} in the open Lab failed ({exc}); loading Lab again")
+    if not opened:
+        page.goto(f"{lab.url}/lab/tree/{name}?reset")
     page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=KERNEL_READY_S * 1000)
     page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=KERNEL_READY_S * 1000)
 
@@ -183,6 +253,18 @@ def wait_all_ran(page: Page) -> None:
         return ran and "Idle" in page.locator("#jp-main-statusbar").inner_text()
 
     _wait_until(f"not every cell ran: prompts {_prompts(page)}", done, RUN_ALL_S)
+
+
+def run_notebook(page: Page, lab: Lab, name: str) -> None:
+    """Open the notebook and run every cell, unless the tab shows it already run (then kept as
+    it is, outputs and widgets included: the test before ran it)."""
+    if _on_lab(page, lab) and page.evaluate(_CURRENT_PATH) == name:
+        prompts = _prompts(page)
+        if prompts and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts):
+            return
+    open_notebook(page, lab, name)
+    run_all(page)
+    wait_all_ran(page)
 
 
 def assert_no_error_output(page: Page) -> None:
@@ -357,7 +439,8 @@ def assert_every_column_reachable(wrap: Locator, label: str, *, must_scroll: boo
 # tests ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+# 01 last: the explorer test after them goes on with notebook 01 as this test left it.
+@pytest.mark.parametrize("notebook", [*NOTEBOOKS[1:], NOTEBOOKS[0]], ids=lambda p: p.stem)
 def test_notebook_runs_in_jupyterlab_and_draws_its_charts(
     notebook: Path, lab: Lab, page: Page, artifacts: Path
 ) -> None:
@@ -390,9 +473,7 @@ def test_explorer_validates_fetches_and_fills_its_tabs(
     shot = artifacts / "explorer.png"
     explorer: Locator | None = None
     try:
-        open_notebook(page, lab, "01_troubleshoot_execution.ipynb")
-        run_all(page)
-        wait_all_ran(page)
+        run_notebook(page, lab, "01_troubleshoot_execution.ipynb")
         explorer = (
             page.locator(".jp-Cell-outputArea .widget-vbox")
             .filter(has=page.locator(".widget-textarea"))
@@ -531,9 +612,10 @@ def hostile_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab,
 
 
 def test_hostile_execution_stays_text_in_notebook_and_explorer(
-    hostile_lab: tuple[Lab, Beacon, str], page: Page, artifacts: Path
+    hostile_lab: tuple[Lab, Beacon, str], fresh_page: Page, artifacts: Path
 ) -> None:
     """Notebook 01 and its explorer on hostile data: nothing runs, nothing is fetched."""
+    page = fresh_page  # its own Lab: the module's tab stays on the other
     lab, beacon, other = hostile_lab
     texts = corpus(beacon.url)
     dialogs: list[str] = []
@@ -616,7 +698,11 @@ def test_readme_five_lines_draw_offline_in_a_new_notebook(
     }
     nbformat.write(book, lab.root / name)
     console: list[str] = []
-    page.on("console", lambda message: console.append(message.text))
+
+    def on_console(message: ConsoleMessage) -> None:
+        console.append(message.text)
+
+    page.on("console", on_console)
     shot = artifacts / "five_lines.png"
     try:
         open_notebook(page, lab, name)
@@ -630,6 +716,7 @@ def test_readme_five_lines_draw_offline_in_a_new_notebook(
         assert "Error loading script" not in body
         assert not [m for m in console if "customFormatTypes" in m], console
     finally:
+        page.remove_listener("console", on_console)
         _safe_screenshot(lambda: screenshot_whole_notebook(page, shot), shot)
 
 
