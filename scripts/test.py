@@ -6,11 +6,12 @@ The browser test runs when Chromium is at /usr/bin/chromium (or PLANNR_NB_CHROMI
 PLANNR_NB_REQUIRE_BROWSER=1 to make its absence a failure (CI does).
 
 With no pytest option the suite runs in two lanes at once: ``tests/test_browser.py``
-(JupyterLab and Chromium) and then the hostile-server client tests, which share no fixture with
-the rest, in a second pytest process, started first, and everything else in this one; the
-second lane's output is shown when both are done, and the worst exit code wins. The browser
-tests mostly wait on the browser, and the client tests on sockets: together the two lanes end
-at about the same time. With options, one pytest runs what they select.
+(JupyterLab and Chromium), then the hostile-server client tests, the README's code and the
+benchmark's smoke test, none of which shares a fixture with the rest, in a second pytest
+process, started first, and everything else in this one; the second lane's output is shown
+when both are done, and the worst exit code wins. The files are split so that the two lanes
+end at about the same time (95 s each on 2 cores). With options, one pytest runs what they
+select.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ SECOND_LANE = (
     "tests/test_browser.py",
     "tests/test_client_hostile.py",
     "tests/test_client_secrets.py",
+    "tests/test_readme.py",
+    "tests/test_bench_frames.py",
 )
 
 
