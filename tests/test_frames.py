@@ -739,16 +739,28 @@ def test_reading_in_many_slices_gives_the_same_frames_each_in_one_chunk(
     each column one chunk (a user's first filter or sort is twice as slow over many chunks)."""
     demo = load_demo_executions()
     runs = [{**run, "uuid": f"{i:032x}"} for i, run in enumerate(demo * 4)]
-    runs[5] = {**runs[2], "status": "a later copy"}  # a duplicate across slices: the last wins
+    runs[9] = {**runs[2], "status": "a later copy"}  # a duplicate in another slice: it wins
     if form == "page":
         bodies = [json.dumps({"data": runs[i : i + 7]}).encode() for i in range(0, len(runs), 7)]
     else:
         bodies = [json.dumps(run).encode() for run in runs]
+    read_slice = _frames._read_slice
+    slices: list[int] = []
+
+    def counted(part: Any, start: int, page: bool) -> Any:
+        slices.append(len(part))
+        return read_slice(part, start, page)
+
+    monkeypatch.setattr(_frames, "_read_slice", counted)
     whole = build_frames(bodies)
+    assert len(slices) == 1
     monkeypatch.setattr(_frames, "_SLICE_BYTES", 3_000)
     monkeypatch.setattr(_frames, "_SLICE_SHARE", len(bodies))
     sliced = build_frames(bodies)
-    assert len(bodies) > 8  # many slices of one or two bodies each
+    assert len(slices) > 4, slices  # the default above, then a body or two a slice
+    assert sliced.executions.filter(pl.col("execution_uuid") == runs[2]["uuid"])[
+        "status"
+    ].to_list() == ["a later copy"]
     for one, many in zip(whole, sliced, strict=True):
         assert_frame_equal(many, one)
         chunked = {name: many[name].n_chunks() for name in many.columns}
