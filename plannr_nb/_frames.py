@@ -406,10 +406,19 @@ def _as_bytes(items: Sequence[Any]) -> list[Any]:
     return out
 
 
+def _is_page(body: Any) -> bool:
+    """Whether a body is a list page; TypeError when it is not bytes-like."""
+    return _PAGE_START.match(bytes(body[:64])) is not None
+
+
 def _read_texts(bodies: list[Any]) -> _Read | None:
-    """Raises TypeError when not every body is bytes-like (the join refuses)."""
-    head = bodies[0][:64]
-    page = _PAGE_START.match(bytes(head) if not isinstance(head, str) else b"") is not None
+    """Bodies of one kind read as one group, else None.
+
+    Raises TypeError when not every body is bytes-like (the join refuses).
+    """
+    page = _is_page(bodies[0])
+    if _is_page(bodies[-1]) != page:
+        return None  # pages and single bodies: _read_mixed reads each kind, without a failed read
     try:
         tables = _read_group(bodies, page)
     except _Unsound:
@@ -419,7 +428,7 @@ def _read_texts(bodies: list[Any]) -> _Read | None:
 
 def _read_mixed(bodies: list[Any]) -> _Read | None:
     """List pages mixed with single bodies: each kind read as one group (else None)."""
-    pages = sum(_PAGE_START.match(bytes(body[:64])) is not None for body in bodies)
+    pages = sum(map(_is_page, bodies))
     return _read_bodies(bodies) if 0 < pages < len(bodies) else None
 
 
@@ -491,7 +500,7 @@ def _read_fast(items: list[Any]) -> _Read | None:
         texts = _as_bytes(items)
     except ResponseFormatError:
         return None  # the checked path says the same, with every check
-    return _read_texts(texts)
+    return _read_texts(texts) or _read_mixed(texts)
 
 
 def _read(payloads: Payloads) -> _Read:
@@ -1097,7 +1106,7 @@ def _read_bodies(bodies: list[Any]) -> _Read | None:
     if not bodies:
         return _empty_read()
     try:
-        is_page = [_PAGE_START.match(bytes(body[:64])) is not None for body in bodies]
+        is_page = [_is_page(body) for body in bodies]
     except TypeError:
         return None
     order = [i for i, page in enumerate(is_page) if page]

@@ -731,7 +731,7 @@ def test_reading_bodies_copies_nothing_into_arrows_default_pool() -> None:
     assert default_pool < size // 10, (size, default_pool)  # it was more than the size
 
 
-@pytest.mark.parametrize("form", ["bodies", "page"])
+@pytest.mark.parametrize("form", ["bodies", "page", "mixed"])
 def test_reading_in_many_slices_gives_the_same_frames_each_in_one_chunk(
     form: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -740,10 +740,10 @@ def test_reading_in_many_slices_gives_the_same_frames_each_in_one_chunk(
     demo = load_demo_executions()
     runs = [{**run, "uuid": f"{i:032x}"} for i, run in enumerate(demo * 4)]
     runs[9] = {**runs[2], "status": "a later copy"}  # a duplicate in another slice: it wins
-    if form == "page":
-        bodies = [json.dumps({"data": runs[i : i + 7]}).encode() for i in range(0, len(runs), 7)]
-    else:
-        bodies = [json.dumps(run).encode() for run in runs]
+    pages = [json.dumps({"data": runs[i : i + 7]}).encode() for i in range(0, len(runs), 7)]
+    singles = [json.dumps(run).encode() for run in runs]
+    # mixed: bodies, then pages (each kind is read as a group, pages first, then put in order)
+    bodies = {"page": pages, "bodies": singles, "mixed": singles[:14] + pages[2:]}[form]
     read_slice = _frames._read_slice
     slices: list[int] = []
 
@@ -753,7 +753,8 @@ def test_reading_in_many_slices_gives_the_same_frames_each_in_one_chunk(
 
     monkeypatch.setattr(_frames, "_read_slice", counted)
     whole = build_frames(bodies)
-    assert len(slices) == 1
+    assert len(slices) == (2 if form == "mixed" else 1)
+    slices.clear()
     monkeypatch.setattr(_frames, "_SLICE_BYTES", 3_000)
     monkeypatch.setattr(_frames, "_SLICE_SHARE", len(bodies))
     sliced = build_frames(bodies)
