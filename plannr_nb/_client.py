@@ -217,7 +217,7 @@ class PlannrClient(_ClientBase[httpx.BaseTransport]):
     """
 
     def _open(self, transport: httpx.BaseTransport | None) -> None:
-        self._http = httpx.Client(transport=transport, **self._core.http_options())
+        self._http = httpx.Client(**self._core.http_options(transport))
         bound_by_deadline(self._http)
         self._sleep: Callable[[float], None] = time.sleep
 
@@ -489,7 +489,7 @@ class AsyncPlannrClient(_ClientBase[httpx.AsyncBaseTransport]):
     """
 
     def _open(self, transport: httpx.AsyncBaseTransport | None) -> None:
-        self._http = httpx.AsyncClient(transport=transport, **self._core.http_options())
+        self._http = httpx.AsyncClient(**self._core.http_options(transport))
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     @staticmethod

@@ -60,6 +60,7 @@ from ._errors import (
     redacted_request,
 )
 from ._ratelimit import RateLimiter
+from ._transport import tls_context
 from ._uuids import UUIDKind, normalize_uuid
 
 __all__ = ["DEFAULT_RETRY_WAIT", "DEMO_BASE_URL", "Execution", "FetchResult", "UUIDLike"]
@@ -658,9 +659,14 @@ class _Core:
             headers[ACCOUNT_HEADER] = self.account_uuid
         return headers
 
-    def http_options(self) -> dict[str, Any]:
-        """What the sync and async httpx clients are built with (the transport aside)."""
-        return {
+    def http_options(self, transport: object | None) -> dict[str, Any]:
+        """What the sync and async httpx clients are built with.
+
+        The shared TLS context goes in only when httpx makes the transport: one given
+        verifies as it was made to.
+        """
+        options: dict[str, Any] = {
+            "transport": transport,
             "base_url": self.base_url,
             "headers": self.headers(),
             "auth": _BearerAuth(self.token) if self.token else None,
@@ -668,6 +674,9 @@ class _Core:
             "follow_redirects": False,
             "limits": httpx.Limits(max_connections=max(self.concurrency, 10)),
         }
+        if transport is None:
+            options["verify"] = tls_context()
+        return options
 
     def deadline(self) -> float | None:
         """When the attempt starting now must be over (``time.monotonic``), if ever."""

@@ -14,6 +14,7 @@ import contextlib
 import gzip
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 import time
@@ -254,18 +255,24 @@ class HostileServer:
 
     executions: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
+    #: Serve https:// with this server-side context (its certificate and key loaded).
+    tls: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: list[Misbehaviour] = []
         self._server = _TCPServer(("127.0.0.1", 0), _Handler)
         self._server.hostile = self
+        if self.tls is not None:
+            # The handshake runs at accept(); one the client refuses never reaches a handler.
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://{host!s}:{port}"
 
     def start(self) -> HostileServer:
         self._thread.start()

@@ -12,6 +12,7 @@ import functools
 import gzip
 import inspect
 import os
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+import trustme
 from _hostile import (
     EXECUTIONS_PATH,
     HostileServer,
@@ -415,6 +417,46 @@ def test_limiter_holds_over_a_socket_with_threads_and_tasks(hostile: HostileServ
     assert len(times) == 32
     assert max_in_window(times, window) <= limit
     assert max_in_window(times, window) >= 2  # the window was used, not one at a time
+
+
+# -- TLS ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_server() -> Iterator[tuple[HostileServer, trustme.CA]]:
+    """The hostile server over https://, its certificate issued by a CA of its own."""
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    with HostileServer({e["uuid"]: e for e in EXECUTIONS[:3]}, tls=context) as served:
+        yield served, authority
+
+
+def test_https_is_verified_against_the_trust_store_in_force(
+    make: Maker,
+    tls_server: tuple[HostileServer, trustme.CA],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A certificate from a CA the client does not trust: a TransportError that says so, and
+    no request (so no token) sent. Once $SSL_CERT_FILE names that CA, a new client is served;
+    a client keeps the trust store it was made with."""
+    server, authority = tls_server
+    server.clear()
+    untrusting = make(base_url=server.url, max_retries=0)
+    with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED") as info:
+        untrusting.get_execution(UUIDS[0])
+    assert TOKEN not in str(info.value)
+    assert server.requests == []
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    trusting = make(base_url=server.url)
+    assert trusting.get_execution(UUIDS[0])["uuid"] == UUIDS[0]
+    assert [seen.headers["authorization"] for seen in server.requests] == [f"Bearer {TOKEN}"]
+    with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+        untrusting.get_execution(UUIDS[1])
+    assert len(server.requests) == 1
 
 
 # -- what is refused before anything is sent ---------------------------------------------------
