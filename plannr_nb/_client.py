@@ -158,7 +158,7 @@ class _ClientBase(Generic[_Transport]):
         # Test doubles stay out of the runtime import path.
         from .testing import SimAPI, demo_api
 
-        # demo_api() makes its six months of history only when a request needs it (0.3 s a
+        # demo_api() makes its six months of history only when a request needs it (0.2 s a
         # process; a notebook that asks for today's executions never does).
         if executions is None:
             api = demo_api(latency=latency)
