@@ -5,13 +5,17 @@
 The browser test runs when Chromium is at /usr/bin/chromium (or PLANNR_NB_CHROMIUM); set
 PLANNR_NB_REQUIRE_BROWSER=1 to make its absence a failure (CI does).
 
+The static checks (ruff, ruff format --check, then mypy, stopping at the first that fails) run
+beside the tests, not before them: mypy alone takes about 11 s without its cache (a fresh
+clone), and the tests' report runs would start that much later. Their output follows the main
+pytest's.
+
 With no pytest option the suite runs in two lanes at once: ``tests/test_browser.py``
 (JupyterLab and Chromium), then the hostile-server client tests, the README's code and the
 benchmark's smoke test, none of which shares a fixture with the rest, in a second pytest
-process, started first, and everything else in this one; the second lane's output is shown
-when both are done, and the worst exit code wins. The files are split so that the two lanes
-end at about the same time (95 s each on 2 cores). With options, one pytest runs what they
-select.
+process, and everything else in this one; the second lane's output is shown when both are
+done. The files are split so that the two lanes end at about the same time on 2 cores. With
+options, one pytest runs what they select. The worst exit code wins.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 
@@ -52,8 +57,20 @@ def _start_second_lane(pytest: list[str], folder: Path) -> subprocess.Popen[byte
         )
 
 
+def _checks(commands: list[list[str]]) -> tuple[int, str]:
+    """Run each check in turn, stopping at the first that fails: its exit code and the output."""
+    out: list[str] = []
+    for command in commands:
+        out.append("+ " + " ".join(command) + "\n")
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        out.append(done.stdout + done.stderr)
+        if done.returncode != 0:
+            return done.returncode, "".join(out)
+    return 0, "".join(out)
+
+
 def main() -> int:
-    """Run every check in order; stop at the first that fails."""
+    """Run the checks and the tests at once; show every result; the worst exit code wins."""
     python = ensure_venv(("test",))
     checks = [
         [str(BIN / "ruff"), "check", "."],
@@ -63,24 +80,28 @@ def main() -> int:
     # The 15 slowest tests are listed after the run: where the time goes, every time.
     pytest = [str(python), "-m", "pytest", "--durations=15"]
     options = sys.argv[1:]
-    with tempfile.TemporaryDirectory(prefix="plannr-nb-test-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="plannr-nb-test-") as tmp,
+        ThreadPoolExecutor(1) as pool,
+    ):
         lane = None if options else _start_second_lane(pytest, Path(tmp))
+        print("+ (static checks beside the tests, output at the end)", flush=True)
+        checked = pool.submit(_checks, checks)
         try:
-            for command in checks:
-                print("+", " ".join(command), flush=True)
-                code = subprocess.run(command, cwd=ROOT, check=False).returncode
-                if code != 0:
-                    return code
             ignored = [word for path in SECOND_LANE for word in ("--ignore", path)]
             command = [*pytest, *options] if options else [*pytest, *ignored]
             print("+", " ".join(command), flush=True)
             code = subprocess.run(command, cwd=ROOT, check=False).returncode
-            if lane is None:
-                return code
-            lane_code = lane.wait()
-            print(f"\n+ second lane ({' '.join(SECOND_LANE)}), exit code {lane_code}:", flush=True)
-            sys.stdout.write((Path(tmp) / "browser.log").read_text(errors="replace"))
-            return code or lane_code
+            check_code, check_out = checked.result()
+            print(f"\n+ static checks, exit code {check_code}:")
+            sys.stdout.write(check_out)
+            lane_code = 0
+            if lane is not None:
+                lane_code = lane.wait()
+                print(f"\n+ second lane ({' '.join(SECOND_LANE)}), exit code {lane_code}:")
+                sys.stdout.write((Path(tmp) / "browser.log").read_text(errors="replace"))
+            sys.stdout.flush()
+            return code or check_code or lane_code
         finally:
             if lane is not None:
                 _stop(lane)
