@@ -10,7 +10,9 @@ standard deviation, min, max):
 
 Then, for ``plannr-nb --help`` and ``import plannr_nb``, which heavy modules got imported
 (papermill, nbconvert, nbclient, altair, jupyterlab, pandas, polars, pyarrow, httpx): start-up is
-mostly what is imported. Prints figures, not a verdict.
+mostly what is imported. Last, making a client in a running process (after the first, which
+pays for the imports): ``httpx.Client()``, the baseline, which loads the CA bundle each time,
+against ``PlannrClient(token=...)`` and ``PlannrClient.demo()``. Prints figures, not a verdict.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HEAVY = (
     "papermill",
@@ -115,7 +118,36 @@ def main(argv: list[str] | None = None) -> int:
         )
         imported = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
         print(f"{label} imports: {imported.replace(',', ', ') or '(none of them)'}")
+    print()
+    clients(runs * 10)
     return 0
+
+
+def clients(runs: int) -> None:
+    """Median time to make (and close) a client, in this process, after a first one."""
+    import httpx
+
+    from plannr_nb import PlannrClient
+
+    makers: dict[str, Any] = {
+        "httpx.Client() (baseline: loads the CA bundle)": httpx.Client,
+        'PlannrClient(token="...")': lambda: PlannrClient(token="bench-token"),
+        "PlannrClient.demo()": PlannrClient.demo,
+    }
+    baseline = None
+    print(f"| making a client, median of {runs} after a first | ms | x baseline |")
+    print("| --- | --- | --- |")
+    for label, make in makers.items():
+        make().close()
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            client = make()
+            times.append(time.perf_counter() - start)
+            client.close()
+        median = statistics.median(times)
+        baseline = baseline or median
+        print(f"| `{label}` | {median * 1000:.2f} | {median / baseline:.3f} |")
 
 
 if __name__ == "__main__":
