@@ -45,6 +45,7 @@ use_plannr_renderer()
 __all__ = [
     "STATUS_COLORS",
     "UNKNOWN_STATUS_COLOR",
+    "inline_values",
     "save_chart",
     "status_chart",
     "status_legend",
@@ -144,9 +145,14 @@ def status_legend(domain: Sequence[str], width: int) -> alt.Legend:
     )
 
 
-def _values(frame: pl.DataFrame) -> alt.InlineData:
-    """Inline the frame as plain JSON values (numbers, strings, booleans, nulls)."""
-    return alt.InlineData(values=frame.to_dicts())
+def inline_values(frame: pl.DataFrame) -> dict[str, Any]:
+    """Inline the frame as plain JSON values (numbers, strings, booleans, nulls).
+
+    A plain ``{"values": ...}``, which altair takes as data as it is: an ``alt.InlineData``
+    is checked against the schema row by row when it is made (1.3 s for 6,000 steps), and
+    again with the whole chart when it is drawn.
+    """
+    return {"values": frame.to_dicts()}
 
 
 def _finish(chart: Any) -> alt.TopLevelMixin:
@@ -313,7 +319,7 @@ def step_stats_chart(
             alt.datum.failures > 0, alt.value(STATUS_COLORS[FAILED]), alt.value("#444444")
         ),
     )
-    chart = alt.layer(spread, median, worst, summary, data=_values(data)).properties(
+    chart = alt.layer(spread, median, worst, summary, data=inline_values(data)).properties(
         width=width,
         height=alt.Step(22),
         padding={"left": 5, "top": 5, "bottom": 5, "right": 170},  # the text right of a dot
@@ -354,7 +360,7 @@ def status_chart(executions: pl.DataFrame, *, width: int = 560) -> alt.TopLevelM
             pl.col("name").cast(pl.String).fill_null("(unnamed blueprint)").alias("blueprint"),
             status_expr("status").alias("state"),
         )
-        .group_by("blueprint", "state")
+        .group_by("blueprint", "state", maintain_order=True)  # the same spec every run
         .agg(pl.len().cast(pl.Int64).alias("count"))
         .with_columns(pl.col("count").sum().over("blueprint").alias("total"))
     )
@@ -373,7 +379,7 @@ def status_chart(executions: pl.DataFrame, *, width: int = 560) -> alt.TopLevelM
         pl.col("state").replace_strict(rank, return_dtype=pl.Int64).alias("state_order")
     )
     chart = (
-        alt.Chart(_values(counts))
+        alt.Chart(inline_values(counts))
         .mark_bar(stroke="white", strokeWidth=0.5)
         .encode(
             y=alt.Y("blueprint:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),

@@ -12,6 +12,7 @@ from typing import Any, Final, Literal
 import altair as alt
 import polars as pl
 
+from ._charts import inline_values
 from ._fleet import Frame, failure_trend
 
 __all__ = ["HEATMAP_MAX_RUNS", "clusters_chart", "runs_heatmap", "trend_chart"]
@@ -21,7 +22,7 @@ HEATMAP_MAX_RUNS: Final = 200
 _UTC_MINUTES: Final = "utcyearmonthdatehoursminutes"
 
 
-def _inline(frame: pl.DataFrame) -> alt.InlineData:
+def _inline(frame: pl.DataFrame) -> dict[str, Any]:
     """Plain values: datetimes as ISO-8601 UTC text, durations never (convert first)."""
     columns = [
         pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -29,7 +30,7 @@ def _inline(frame: pl.DataFrame) -> alt.InlineData:
         else pl.col(name)
         for name, dtype in frame.schema.items()
     ]
-    return alt.InlineData(values=frame.select(columns).to_dicts())
+    return inline_values(frame.select(columns))
 
 
 def _empty(title: str, message: str) -> alt.Chart:

@@ -41,7 +41,7 @@ from ._charts import (
     STATUS_COLORS,
     _empty_chart,
     _finish,
-    _values,
+    inline_values,
     status_legend,
     status_palette,
 )
@@ -674,7 +674,7 @@ def _compose(
 ) -> alt.TopLevelMixin:
     """One layered chart, or one facet row per execution (each its own rows)."""
     if not many:
-        return alt.layer(*layers, data=_values(data)).properties(
+        return alt.layer(*layers, data=inline_values(data)).properties(
             width=width, height=alt.Step(row_step), title=title
         )
     order = data.get_column("lane").unique(maintain_order=True).to_list()
@@ -682,7 +682,7 @@ def _compose(
         alt.layer(*layers)
         .properties(width=width, height=alt.Step(row_step))
         .facet(
-            data=_values(data),
+            data=inline_values(data),
             row=alt.Row(
                 "lane:N",
                 sort=order,
