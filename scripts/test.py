@@ -11,11 +11,12 @@ clone), and the tests' report runs would start that much later. Their output fol
 pytest's.
 
 With no pytest option the suite runs in two lanes at once: ``tests/test_browser.py``
-(JupyterLab and Chromium), then the hostile-server client tests, the README's code and the
-benchmark's smoke test, none of which shares a fixture with the rest, in a second pytest
-process, and everything else in this one; the second lane's output is shown when both are
-done. The files are split so that the two lanes end at about the same time on 2 cores. With
-options, one pytest runs what they select. The worst exit code wins.
+(JupyterLab and Chromium), then the hostile-server client tests, the README's code, the
+benchmark's smoke test and the fleet and widget tests, none of which reads the report runs the
+rest share, in a second pytest process, and everything else in this one (the fleet history the
+store tests also read is then made in both, half a second); the second lane's output is shown
+when both are done. The files are split so that the two lanes end at about the same
+time on 2 cores. With options, one pytest runs what they select. The worst exit code wins.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ SECOND_LANE = (
     "tests/test_client_secrets.py",
     "tests/test_readme.py",
     "tests/test_bench_frames.py",
+    "tests/test_fleet.py",
+    "tests/test_widgets.py",
 )
 
 
