@@ -531,6 +531,18 @@ def test_status_chart_counts_in_polars() -> None:
     assert mapping["failed"] == STATUS_COLORS["failed"]
 
 
+def test_status_chart_is_the_same_spec_for_the_same_executions() -> None:
+    """Many blueprints and statuses: the rows (and so the dataset's name) never change order,
+    so a rerun notebook shows no spurious diff."""
+    names = [f"Blueprint {i % 37}" for i in range(4000)]
+    statuses = [
+        ("completed", "failed", "in_progress", "cancelled", "Weird")[i % 5] for i in range(4000)
+    ]
+    executions = pl.DataFrame({"name": names, "status": statuses})
+    first = status_chart(executions).to_dict()
+    assert all(status_chart(executions).to_dict() == first for _ in range(5))
+
+
 def test_charts_compile_with_vega_lite_5(two: pl.DataFrame) -> None:
     """JupyterLab draws with Vega-Lite 5: every chart compiles there."""
     compile_v5(gantt(two, relative=True).to_dict())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -27,6 +28,14 @@ def test_history_is_deterministic_and_big_enough() -> None:
     again = history.__wrapped__()
     assert [e["uuid"] for e in again.executions] == [e["uuid"] for e in history().executions]
     assert len(history().executions) >= 5000
+    runs = [e["uuid"] for e in again.executions]
+    runs += [s["uuid"] for e in again.executions for s in e["steps"]]
+    accounts = {e["account"]["uuid"] for e in again.executions}
+    assert len(set(runs)) == len(runs)  # no execution or step UUID made twice
+    # Random (version 4, RFC 4122) UUIDs, in their canonical text.
+    for text in [*runs, *accounts]:
+        made = uuid.UUID(text)
+        assert (str(made), made.version, made.variant) == (text, 4, uuid.RFC_4122)
     assert facts.start <= facts.regression_at <= NOW
     before_runs, before_failed = facts.regression_before
     since_runs, since_failed = facts.regression_since
