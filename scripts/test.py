@@ -88,7 +88,7 @@ def main() -> int:
         ThreadPoolExecutor(1) as pool,
     ):
         lane = None if options else _start_second_lane(pytest, Path(tmp))
-        print("+ (static checks beside the tests, output at the end)", flush=True)
+        print("+ (static checks beside the tests, output after the main pytest's)", flush=True)
         checked = pool.submit(_checks, checks)
         try:
             ignored = [word for path in SECOND_LANE for word in ("--ignore", path)]
