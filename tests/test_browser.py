@@ -16,6 +16,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from conftest import CANARY, NOTEBOOKS, ROOT
 from hostile import Beacon, corpus, hostile_executions
 
 import plannr_nb
+from plannr_nb.testing import SimServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import (
@@ -101,14 +103,63 @@ def artifacts(request: pytest.FixtureRequest) -> Iterator[Path]:
         reporter.write_line(line)
 
 
+@dataclass(frozen=True)
+class HostileAPI:
+    """A loopback API serving hostile executions to the canary token; ``beacon`` logs any
+    request their remote URLs make; ``target`` is the one ``hostile.ipynb`` reads."""
+
+    beacon: Beacon
+    server: SimServer
+    target: str
+    other: str
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """A JupyterLab over a fresh copy of the bundled notebooks, stopped at the end."""
+def hostile_api() -> Iterator[HostileAPI]:
+    with Beacon() as beacon:
+        payloads = hostile_executions(beacon.url)
+        with SimServer(payloads, token=CANARY) as server:
+            yield HostileAPI(beacon, server, payloads[0]["uuid"], payloads[1]["uuid"])
+
+
+#: The kernel of ``hostile.ipynb``: Python 3 with the hostile API's address and the canary token
+#: in its environment, so that the module's one JupyterLab serves it beside the bundled notebooks
+#: (a second Lab would cost a second server and a second load of Lab in Chromium).
+HOSTILE_KERNEL = "plannr-hostile-api"
+
+
+def _hostile_notebook(root: Path, home: Path, api: HostileAPI) -> None:
+    """Notebook 01 as ``hostile.ipynb``, its parameters set as papermill would, on a kernel
+    of its own whose environment points at ``api``."""
+    book = json.loads((ROOT / "notebooks" / "01_troubleshoot_execution.ipynb").read_text())
+    for cell in book["cells"]:
+        if "parameters" in cell["metadata"].get("tags", []):
+            cell["source"] = [f"execution_uuid = {api.target!r}\n", "include_account = True\n",
+                              'tz = "Europe/London"\n', "redact = False\n"]  # fmt: skip
+    display = "Python 3 (hostile API)"
+    book["metadata"]["kernelspec"] = {"name": HOSTILE_KERNEL, "display_name": display}
+    (root / "hostile.ipynb").write_text(json.dumps(book), encoding="utf-8")
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": display,
+        "language": "python",
+        "env": {"PLANNR_ACCESS_TOKEN": CANARY, "PLANNR_BASE_URL": api.server.url},
+    }
+    folder = home / "data" / "kernels" / HOSTILE_KERNEL  # JUPYTER_DATA_DIR, see jupyter_lab
+    folder.mkdir(parents=True)
+    (folder / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory, hostile_api: HostileAPI) -> Iterator[Lab]:
+    """A JupyterLab over a fresh copy of the bundled notebooks and ``hostile.ipynb``, stopped
+    at the end."""
     base = tmp_path_factory.mktemp("jupyterlab")
     root = base / "notebooks"
     root.mkdir()
     for path in NOTEBOOKS:
         shutil.copyfile(path, root / path.name)
+    _hostile_notebook(root, base / "home", hostile_api)
     with jupyter_lab(root, base / "home") as server:
         yield server
 
@@ -141,16 +192,6 @@ def _new_tab(context: BrowserContext) -> Page:
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     return tab
-
-
-@pytest.fixture
-def fresh_page(lab_context: BrowserContext) -> Iterator[Page]:
-    """A tab of its own for one test, closed after it."""
-    tab = _new_tab(lab_context)
-    try:
-        yield tab
-    finally:
-        tab.close()
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +227,9 @@ _CLOSE_ALL = """async () => {
     widget.dispose();
   }
 }"""
-_OPEN = "path => window.jupyterapp.commands.execute('docmanager:open', {path})"
+# Resolves to nothing: the widget the command gives back would be serialised for Python whole
+# (Lab's object graph, about a core-second in Chromium, the driver and Python each time).
+_OPEN = "async path => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }"
 _CURRENT_PATH = """() => {
   const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   return widget && widget.context ? widget.context.path : null;
@@ -597,35 +640,11 @@ _LIVE_MARKUP = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def hostile_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Beacon, str]]:
-    """A JupyterLab whose kernels read a loopback API serving hostile executions."""
-    from plannr_nb.testing import SimServer
-
-    base = tmp_path_factory.mktemp("hostile-lab")
-    root = base / "notebooks"
-    root.mkdir()
-    with Beacon() as beacon:
-        payloads = hostile_executions(beacon.url)
-        target = payloads[0]["uuid"]
-        book = json.loads((ROOT / "notebooks" / "01_troubleshoot_execution.ipynb").read_text())
-        for cell in book["cells"]:  # set the parameter, as papermill would
-            if "parameters" in cell["metadata"].get("tags", []):
-                cell["source"] = [f"execution_uuid = {target!r}\n", "include_account = True\n",
-                                  'tz = "Europe/London"\n', "redact = False\n"]  # fmt: skip
-        (root / "hostile.ipynb").write_text(json.dumps(book), encoding="utf-8")
-        with SimServer(payloads, token=CANARY) as server:
-            env = {"PLANNR_ACCESS_TOKEN": CANARY, "PLANNR_BASE_URL": server.url}
-            with jupyter_lab(root, base / "home", env=env) as lab:
-                yield lab, beacon, payloads[1]["uuid"]
-
-
 def test_hostile_execution_stays_text_in_notebook_and_explorer(
-    hostile_lab: tuple[Lab, Beacon, str], fresh_page: Page, artifacts: Path
+    lab: Lab, hostile_api: HostileAPI, page: Page, artifacts: Path
 ) -> None:
     """Notebook 01 and its explorer on hostile data: nothing runs, nothing is fetched."""
-    page = fresh_page  # its own Lab: the module's tab stays on the other
-    lab, beacon, other = hostile_lab
+    beacon, other = hostile_api.beacon, hostile_api.other
     texts = corpus(beacon.url)
     dialogs: list[str] = []
 
@@ -685,6 +704,7 @@ def test_hostile_execution_stays_text_in_notebook_and_explorer(
         assert page.title() != "PWNED"
         assert beacon.requests == []
     finally:
+        page.remove_listener("dialog", on_dialog)
         _safe_screenshot(lambda: screenshot_whole_notebook(page, shot), shot)
 
 
