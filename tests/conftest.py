@@ -6,7 +6,6 @@ bundled notebooks (each run once per session, read by every test that needs it),
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import importlib.util
 import json
@@ -14,7 +13,6 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +25,7 @@ from typing import Any, Self
 import nbformat
 import pytest
 import redact_data
+from _warm_cli import WarmRun
 from hostile import Beacon, corpus, hostile_executions
 from redact_data import EXEC_IMELDA, EXEC_PRIYA, EXEC_WILL
 
@@ -164,7 +163,8 @@ class _Job:
 
     def __init__(self, run: Callable[[_Job], ReportRun]) -> None:
         self._run = run
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: WarmRun | None = None
+        self._stopped = False
         self.done = threading.Event()
         self.result: ReportRun | None = None
         self.error: BaseException | None = None
@@ -191,31 +191,18 @@ class _Job:
     def cli(
         self, args: Iterable[str], env: Mapping[str, str], cwd: Path
     ) -> subprocess.CompletedProcess[str]:
-        """``plannr-nb ARGS`` like ``run_cli``, in its own process group (killable at the end)."""
-        command = [*CLI, *args]
-        self.proc = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(env),
-            cwd=cwd,
-            start_new_session=True,
-        )
-        try:
-            out, err = self.proc.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise
-        return subprocess.CompletedProcess(command, self.proc.returncode, out, err)
+        """``plannr-nb ARGS`` in a process of its own, forked warm (``_warm_cli``)."""
+        self.proc = WarmRun(list(args), env, cwd)
+        if self._stopped:  # close() came between the claim and the start
+            self.proc.kill()
+        return self.proc.wait(timeout=300)
 
     def stop(self) -> None:
-        """Kill the run if it is still going (its kernel follows its parent out)."""
+        """Kill the run if it is still going (its kernel with it)."""
+        self._stopped = True
         proc = self.proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        if proc is not None and proc.running():
+            proc.kill()
 
 
 class _Background:
