@@ -32,6 +32,12 @@ from pathlib import Path
 
 from _bootstrap import BIN, ROOT, ensure_venv
 
+#: The environment of every check and test process: this one's, but Python caches bytecode
+#: (in ``__pycache__``, which git ignores) even where PYTHONDONTWRITEBYTECODE is set, as it is on
+#: this machine: else each of the suite's kernels and report runs compiles plannr_nb again and
+#: pytest rewrites every test module's asserts in both lanes (about 5 s of CPU in all).
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
 #: The second lane's test files, in the order it runs them.
 SECOND_LANE = (
     "tests/test_browser.py",
@@ -53,6 +59,7 @@ def _start_second_lane(pytest: list[str], folder: Path) -> subprocess.Popen[byte
         return subprocess.Popen(
             command,
             cwd=ROOT,
+            env=ENV,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -65,7 +72,9 @@ def _checks(commands: list[list[str]]) -> tuple[int, str]:
     out: list[str] = []
     for command in commands:
         out.append("+ " + " ".join(command) + "\n")
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            command, cwd=ROOT, env=ENV, capture_output=True, text=True, check=False
+        )
         out.append(done.stdout + done.stderr)
         if done.returncode != 0:
             return done.returncode, "".join(out)
@@ -94,7 +103,7 @@ def main() -> int:
             ignored = [word for path in SECOND_LANE for word in ("--ignore", path)]
             command = [*pytest, *options] if options else [*pytest, *ignored]
             print("+", " ".join(command), flush=True)
-            code = subprocess.run(command, cwd=ROOT, check=False).returncode
+            code = subprocess.run(command, cwd=ROOT, env=ENV, check=False).returncode
             check_code, check_out = checked.result()
             print(f"\n+ static checks, exit code {check_code}:")
             sys.stdout.write(check_out)
