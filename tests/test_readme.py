@@ -8,10 +8,12 @@ chart must come out as our offline bundle (Vega-Lite 5 + PNG), not altair's CDN 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,24 +37,56 @@ def test_the_readme_has_python_blocks() -> None:
     assert any("pnb.gantt(" in block for block in BLOCKS)
 
 
-@pytest.mark.parametrize("upto", range(1, len(BLOCKS) + 1), ids=lambda n: f"block{n}")
-def test_readme_python_blocks_run(upto: int, tmp_path: Path) -> None:
-    """Blocks 1..upto run in one namespace, offline, and never print the canary token."""
-    source = "\n\n".join(BLOCKS[:upto])
-    script = tmp_path / "readme_blocks.py"
-    script.write_text(source, encoding="utf-8")
+#: Run in a fresh interpreter: each block in turn in one namespace, a line on stdout after each.
+_RUNNER = """
+import json, sys
+blocks = json.load(open(sys.argv[1], encoding="utf-8"))
+namespace = {"__name__": "__main__"}
+for number, block in enumerate(blocks, 1):
+    exec(compile(block, f"README.md python block {number}", "exec"), namespace)
+    print(f"{DONE}{number}", flush=True)
+"""
+DONE = "--- README block ran: "
+
+
+@dataclass(frozen=True)
+class ReadmeRun:
+    """The README's blocks run once, in order; ``ran`` counts the blocks that ran through."""
+
+    result: subprocess.CompletedProcess[str]
+    folder: Path
+
+    @property
+    def ran(self) -> int:
+        return sum(line.startswith(DONE) for line in self.result.stdout.splitlines())
+
+
+@pytest.fixture(scope="module")
+def readme_run(tmp_path_factory: pytest.TempPathFactory) -> ReadmeRun:
+    """Every block once, in one interpreter and namespace, offline (each test reads this run)."""
+    folder = tmp_path_factory.mktemp("readme")
+    (folder / "blocks.json").write_text(json.dumps(BLOCKS), encoding="utf-8")
+    runner = _RUNNER.replace("{DONE}", DONE)
     result = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=_env(tmp_path),
+        [sys.executable, "-c", runner, str(folder / "blocks.json")],
+        cwd=folder,
+        env=_env(folder),
         capture_output=True,
         text=True,
         timeout=240,
         check=False,
     )
-    assert result.returncode == 0, f"README block {upto} failed:\n{result.stderr[-3000:]}"
+    return ReadmeRun(result, folder)
+
+
+@pytest.mark.parametrize("number", range(1, len(BLOCKS) + 1), ids=lambda n: f"block{n}")
+def test_readme_python_blocks_run(number: int, readme_run: ReadmeRun) -> None:
+    """Block ``number`` runs after the blocks before it, in their namespace, offline, and
+    nothing the blocks print or write carries the canary token."""
+    result = readme_run.result
+    assert readme_run.ran >= number, f"README block {number} failed:\n{result.stderr[-3000:]}"
     assert CANARY not in result.stdout + result.stderr
-    for path in tmp_path.rglob("*"):
+    for path in readme_run.folder.rglob("*"):
         if path.is_file():
             assert CANARY.encode() not in path.read_bytes(), path
 
