@@ -739,7 +739,7 @@ def test_reading_in_many_slices_gives_the_same_frames_each_in_one_chunk(
     each column one chunk (a user's first filter or sort is twice as slow over many chunks)."""
     demo = load_demo_executions()
     runs = [{**run, "uuid": f"{i:032x}"} for i, run in enumerate(demo * 4)]
-    runs[9] = {**runs[2], "status": "a later copy"}  # a duplicate in another slice: it wins
+    runs[500] = {**runs[2], "status": "a later copy"}  # a duplicate in another slice: it wins
     pages = [json.dumps({"data": runs[i : i + 7]}).encode() for i in range(0, len(runs), 7)]
     singles = [json.dumps(run).encode() for run in runs]
     # mixed: bodies, then pages (each kind is read as a group, pages first, then put in order)
@@ -755,7 +755,8 @@ def test_reading_in_many_slices_gives_the_same_frames_each_in_one_chunk(
     whole = build_frames(bodies)
     assert len(slices) == (2 if form == "mixed" else 1)
     slices.clear()
-    monkeypatch.setattr(_frames, "_SLICE_BYTES", 3_000)
+    # about 18 slices (a slice a body costs seconds and proves no more)
+    monkeypatch.setattr(_frames, "_SLICE_BYTES", sum(map(len, bodies)) // 17)
     monkeypatch.setattr(_frames, "_SLICE_SHARE", len(bodies))
     sliced = build_frames(bodies)
     assert len(slices) > 4, slices  # the default above, then a body or two a slice
