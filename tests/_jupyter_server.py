@@ -104,11 +104,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def jupyter_lab(root: Path, home: Path, env: dict[str, str] | None = None) -> Iterator[Lab]:
-    """Run JupyterLab over ``root`` (its own dirs under ``home``, ``env`` added to the
-    environment its kernels inherit) until the block ends."""
-    extra = env or {}  # e.g. PLANNR_BASE_URL and a token for a loopback test API
-    env = {**_server_env(home), **extra}
+def jupyter_lab(root: Path, home: Path) -> Iterator[Lab]:
+    """Run JupyterLab over ``root`` (its own dirs under ``home``) until the block ends."""
+    env = _server_env(home)
     settings = home / "lab-user-settings"
     for name, values in _USER_SETTINGS.items():
         path = settings / name
