@@ -12,12 +12,12 @@ pytest's.
 
 With no pytest option the suite runs in two lanes at once: ``tests/test_browser.py``
 (JupyterLab and Chromium), then the hostile-server client tests, the README's code, the
-benchmark's smoke test, the fleet and widget tests and the package's own checks, none of which
-reads the report runs the rest share, in a second pytest process, and everything else in this
-one (the fleet history the store tests also read is then made in both, half a second); the
-second lane's output is shown when both are done. The files are split so that the two lanes end
-at about the same time on 2 cores. With options, one pytest runs what they select. The worst
-exit code wins.
+benchmark's smoke test, the fleet, widget and async client tests and the package's own checks,
+none of which reads the report runs the rest share, in a second pytest process, and everything
+else in this one (the fleet history the store tests also read is then made in both, half a
+second); the second lane's output is shown when both are done. The files are split so that the
+two lanes end at about the same time on 2 cores. With options, one pytest runs what they select.
+The worst exit code wins.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ SECOND_LANE = (
     "tests/test_fleet.py",
     "tests/test_widgets.py",
     "tests/test_package.py",
+    "tests/test_client_async.py",
 )
 
 
