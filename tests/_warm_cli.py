@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 #: What ``plannr-nb report`` imports before its kernel starts: imported once, in the fork server.
-#: Nothing here starts a thread or reads the environment at import (the runs' differ).
+#: None of these reads our variables or Jupyter's paths at import: each run sets its own.
 PRELOAD = (
     "plannr_nb._cli",
     "plannr_nb._report",

@@ -26,6 +26,7 @@ from conftest import CANARY, NOTEBOOKS, ROOT
 from hostile import Beacon, corpus, hostile_executions
 
 import plannr_nb
+from plannr_nb._config import BASE_URL_ENV_VAR, TOKEN_ENV_VARS
 from plannr_nb.testing import SimServer
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def _hostile_notebook(root: Path, home: Path, api: HostileAPI) -> None:
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": display,
         "language": "python",
-        "env": {"PLANNR_ACCESS_TOKEN": CANARY, "PLANNR_BASE_URL": api.server.url},
+        "env": {TOKEN_ENV_VARS[0]: CANARY, BASE_URL_ENV_VAR: api.server.url},
     }
     folder = home / "data" / "kernels" / HOSTILE_KERNEL  # JUPYTER_DATA_DIR, see jupyter_lab
     folder.mkdir(parents=True)
