@@ -107,6 +107,4 @@ class WarmRun:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
             self._process.kill()  # not yet in a session of its own
-        self._process.join()
-        for path in (self._out, self._err):
-            path.unlink(missing_ok=True)
+        self._process.join()  # ``wait`` still reads what it wrote, then removes the files

@@ -37,16 +37,17 @@ def test_the_readme_has_python_blocks() -> None:
     assert any("pnb.gantt(" in block for block in BLOCKS)
 
 
-#: Run in a fresh interpreter: each block in turn in one namespace, a line on stdout after each.
+#: Run in a fresh interpreter (``-c RUNNER BLOCKS.json DONE``): each block in turn in one
+#: namespace, then the line ``DONE`` and its number on stdout.
 _RUNNER = """
 import json, sys
 blocks = json.load(open(sys.argv[1], encoding="utf-8"))
 namespace = {"__name__": "__main__"}
 for number, block in enumerate(blocks, 1):
     exec(compile(block, f"README.md python block {number}", "exec"), namespace)
-    print(f"{DONE}{number}", flush=True)
+    print(sys.argv[2], number, flush=True)
 """
-DONE = "--- README block ran: "
+DONE = "--- README block ran:"
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,8 @@ def readme_run(tmp_path_factory: pytest.TempPathFactory) -> ReadmeRun:
     """Every block once, in one interpreter and namespace, offline (each test reads this run)."""
     folder = tmp_path_factory.mktemp("readme")
     (folder / "blocks.json").write_text(json.dumps(BLOCKS), encoding="utf-8")
-    runner = _RUNNER.replace("{DONE}", DONE)
     result = subprocess.run(
-        [sys.executable, "-c", runner, str(folder / "blocks.json")],
+        [sys.executable, "-c", _RUNNER, str(folder / "blocks.json"), DONE],
         cwd=folder,
         env=_env(folder),
         capture_output=True,
